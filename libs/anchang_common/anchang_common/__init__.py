@@ -1,0 +1,1 @@
+"""Mechanisms shared by every Anchang service. No business rules live here."""
