@@ -1,0 +1,105 @@
+"""The ``Database`` dependency: one SQLAlchemy session per worker.
+
+The session is committed by the entrypoint (see ``entrypoints``) before the caller is answered or the
+event acknowledged, and rolled back when the worker fails. Neither dialect blocks the eventlet hub:
+PostgreSQL through psycogreen's wait callback, SQLite by running each call on eventlet's thread pool.
+"""
+import sqlite3
+import time
+import weakref
+
+import sqlalchemy as sa
+from nameko.extensions import DependencyProvider
+from sqlalchemy import event, exc
+from sqlalchemy.orm import Session
+
+from anchang_common.config import DATABASE_URL
+from anchang_common.errors import DependencyUnavailable
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 15
+
+
+def _eventlet_active():
+    try:
+        from eventlet import patcher
+    except ImportError:  # pragma: no cover - eventlet is a nameko dependency
+        return False
+    return patcher.is_monkey_patched("socket")
+
+
+def _sqlite_creator(path):
+    def connect():
+        connection = sqlite3.connect(path, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        if _eventlet_active():
+            from eventlet import tpool
+            return tpool.Proxy(connection, autowrap=(sqlite3.Cursor,))
+        return connection
+    return connect
+
+
+def make_engine(url, **kwargs):
+    """An engine for ``url`` that cooperates with eventlet; SQLite in WAL mode with foreign keys on."""
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() == "sqlite":
+        path = url.database or ":memory:"
+        engine = sa.create_engine(url, creator=_sqlite_creator(path), poolclass=sa.pool.QueuePool,
+                                  pool_size=10, max_overflow=10, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+        return engine
+    if url.get_backend_name() == "postgresql" and _eventlet_active():
+        from psycogreen.eventlet import patch_psycopg
+        patch_psycopg()
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    return sa.create_engine(url, **kwargs)
+
+
+def is_unavailable(error):
+    """Whether a SQLAlchemy error means the database could not be reached or used, not bad SQL."""
+    return isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)) or (
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated)
+
+
+class Database(DependencyProvider):
+    """Gives each worker a ``sqlalchemy.orm.Session`` on the service's own database.
+
+    ``health_check()`` is used by ``/health/ready``.
+    """
+
+    def __init__(self, url_key=DATABASE_URL):
+        self.url_key = url_key
+        self.engine = None
+        self.sessions = weakref.WeakKeyDictionary()
+
+    def setup(self):
+        self.engine = make_engine(self.container.config[self.url_key])
+
+    def stop(self):
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx):
+        session = Session(self.engine, expire_on_commit=False)
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()  # rolls back anything the entrypoint did not commit
+
+    def health_check(self):
+        started = time.perf_counter()
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except exc.SQLAlchemyError as error:
+            raise DependencyUnavailable("database unavailable") from error
+        return time.perf_counter() - started

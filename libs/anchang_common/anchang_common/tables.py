@@ -1,0 +1,40 @@
+"""Tables every service keeps in its own database, whatever its business.
+
+``processed_events``: ids of events already handled (handlers are idempotent).
+``token_versions``: the newest access-token version per staff member (revocation, see ``auth``).
+``idempotency_keys``: the first result of a create call, returned again on a retry with the same key.
+"""
+import sqlalchemy as sa
+
+from anchang_common.types import UtcDateTime
+
+processed_events = sa.table(
+    "processed_events", sa.column("event_id"), sa.column("event_type"), sa.column("processed_at"))
+token_versions = sa.table(
+    "token_versions", sa.column("staff_id"), sa.column("version"), sa.column("updated_at"))
+idempotency_keys = sa.table(
+    "idempotency_keys", sa.column("scope"), sa.column("key"), sa.column("result"),
+    sa.column("created_at"))
+
+
+def add_common_tables(metadata):
+    """Declare the common tables on a service's ``MetaData`` (for its models and migrations)."""
+    sa.Table(
+        "processed_events", metadata,
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("processed_at", UtcDateTime(), nullable=False),
+    )
+    sa.Table(
+        "token_versions", metadata,
+        sa.Column("staff_id", sa.String(64), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+    )
+    sa.Table(
+        "idempotency_keys", metadata,
+        sa.Column("scope", sa.String(100), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("result", sa.JSON, nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+    )

@@ -1,0 +1,224 @@
+"""The ``Vault`` dependency: an hvac client for the transit engine, authenticated by token, AppRole or
+Kubernetes auth, renewing or logging in again as its token ages.
+
+Every transit operation Anchang uses is safe to repeat, so each is retried a bounded number of times
+with backoff; a Vault that stays unreachable, sealed or overloaded surfaces as ``DependencyUnavailable``.
+"""
+import base64
+import logging
+import threading
+import time
+from pathlib import Path
+
+import hvac
+import requests
+from hvac import exceptions as hvac_errors
+from nameko.extensions import DependencyProvider
+
+from anchang_common.config import VAULT
+from anchang_common.errors import DependencyUnavailable
+from anchang_common.metrics import VAULT_OPERATIONS, timed_dependency
+
+log = logging.getLogger(__name__)
+
+KUBERNETES_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+RETRY_DELAYS_SECONDS = (0.1, 0.4)
+#: renew or log in again once less than this share of the token's lifetime is left
+RENEW_WHEN_REMAINING = 1 / 3
+
+_TRANSIENT = (
+    requests.exceptions.ConnectionError, requests.exceptions.Timeout, hvac_errors.VaultDown,
+    hvac_errors.InternalServerError, hvac_errors.BadGateway, hvac_errors.RateLimitExceeded,
+    hvac_errors.VaultNotInitialized,
+)
+
+
+class VaultRequestError(Exception):
+    """Vault refused a request as malformed or not permitted: a bug or a misconfiguration, not an outage."""
+
+
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text):
+    return base64.b64decode(text)
+
+
+class VaultClient:
+    """Transit operations on Anchang's keys. One instance per service container, shared by its workers."""
+
+    def __init__(self, config, service_name):
+        self.addr = config["ADDR"]
+        self.mount = config.get("TRANSIT_MOUNT") or "transit"
+        self.service_name = service_name
+        self._config = config
+        self._client = hvac.Client(url=self.addr, timeout=float(config.get("TIMEOUT_SECONDS") or 5))
+        self._token_expires_at = None
+        self._token_ttl = None
+        self._lock = threading.Lock()
+
+    # -- authentication -------------------------------------------------------------------
+    def _login(self):
+        config = self._config
+        if config.get("ROLE_ID"):
+            self._client.auth.approle.login(
+                role_id=config["ROLE_ID"], secret_id=config.get("SECRET_ID"))
+        elif config.get("ROLE"):
+            jwt = Path(config.get("KUBERNETES_JWT_PATH") or KUBERNETES_JWT_PATH).read_text().strip()
+            self._client.auth.kubernetes.login(
+                role=config["ROLE"], jwt=jwt, mount_point=config.get("KUBERNETES_MOUNT") or "kubernetes")
+        else:
+            token = config.get("TOKEN")
+            if not token and config.get("TOKEN_FILE"):
+                token = Path(config["TOKEN_FILE"]).read_text().strip()
+            if not token:
+                raise VaultRequestError("no Vault credentials configured (VAULT_TOKEN, VAULT_ROLE or AppRole)")
+            self._client.token = token
+        self._note_token_lifetime()
+
+    def _note_token_lifetime(self):
+        data = self._client.auth.token.lookup_self()["data"]
+        ttl = data.get("ttl") or 0
+        self._token_ttl = ttl or None
+        self._token_expires_at = time.monotonic() + ttl if ttl else None  # 0: root, never expires
+
+    def _ensure_token(self):
+        with self._lock:
+            if not self._client.token:
+                self._login()
+                return
+            if self._token_expires_at is None:
+                return
+            remaining = self._token_expires_at - time.monotonic()
+            if remaining > self._token_ttl * RENEW_WHEN_REMAINING:
+                return
+            try:
+                self._client.auth.token.renew_self()
+                self._note_token_lifetime()
+            except (hvac_errors.Forbidden, hvac_errors.InvalidRequest):
+                self._client.token = None
+                self._login()
+
+    # -- the retrying call ----------------------------------------------------------------
+    def call(self, operation, request):
+        """Run ``request()`` (an hvac call) with retries; map failures to the contract's errors."""
+        with timed_dependency(self.service_name, "vault"):
+            for attempt, delay in enumerate((*RETRY_DELAYS_SECONDS, None)):
+                try:
+                    self._ensure_token()
+                    result = request()
+                except _TRANSIENT as error:
+                    if delay is None:
+                        VAULT_OPERATIONS.labels(operation, "unavailable").inc()
+                        log.warning("vault %s failed after %d attempts: %s", operation, attempt + 1,
+                                    type(error).__name__)
+                        raise DependencyUnavailable("vault unavailable") from error
+                    time.sleep(delay)
+                except hvac_errors.Forbidden as error:
+                    if delay is None or not (self._config.get("ROLE") or self._config.get("ROLE_ID")):
+                        VAULT_OPERATIONS.labels(operation, "refused").inc()
+                        raise VaultRequestError(f"vault refused {operation}") from error
+                    with self._lock:  # the token may have been revoked: log in once more
+                        self._client.token = None
+                except (hvac_errors.InvalidRequest, hvac_errors.InvalidPath,
+                        hvac_errors.UnexpectedError) as error:
+                    VAULT_OPERATIONS.labels(operation, "refused").inc()
+                    raise VaultRequestError(f"vault rejected {operation}") from error
+                else:
+                    VAULT_OPERATIONS.labels(operation, "ok").inc()
+                    return result
+
+    # -- transit --------------------------------------------------------------------------
+    def _batch_results(self, response, field):
+        results = response["data"]["batch_results"]
+        if any(item.get("error") for item in results):
+            raise VaultRequestError("vault rejected an item of a batch")
+        return [item[field] for item in results]
+
+    def encrypt_batch(self, key, items):
+        """Ciphertexts of ``items``: a list of ``(plaintext: bytes, context: str | None)``."""
+        if not items:
+            return []
+        batch = [_with_context({"plaintext": b64(plain)}, context) for plain, context in items]
+        response = self.call("encrypt", lambda: self._client.secrets.transit.encrypt_data(
+            key, batch_input=batch, mount_point=self.mount))
+        return self._batch_results(response, "ciphertext")
+
+    def decrypt_batch(self, key, items):
+        """Plaintexts (bytes) of ``items``: a list of ``(ciphertext, context: str | None)``."""
+        if not items:
+            return []
+        batch = [_with_context({"ciphertext": cipher}, context) for cipher, context in items]
+        response = self.call("decrypt", lambda: self._client.secrets.transit.decrypt_data(
+            key, batch_input=batch, mount_point=self.mount))
+        return [unb64(text) for text in self._batch_results(response, "plaintext")]
+
+    def rewrap_batch(self, key, items):
+        """``items`` re-encrypted with the newest key version, plaintext never leaving Vault."""
+        if not items:
+            return []
+        batch = [_with_context({"ciphertext": cipher}, context) for cipher, context in items]
+        response = self.call("rewrap", lambda: self._client.secrets.transit.rewrap_data(
+            key, ciphertext=None, batch_input=batch, mount_point=self.mount))
+        return self._batch_results(response, "ciphertext")
+
+    def hmac_batch(self, key, values):
+        """HMAC-SHA256 of each value (bytes), computed inside Vault: the key never leaves it."""
+        if not values:
+            return []
+        batch = [{"input": b64(value)} for value in values]
+        response = self.call("hmac", lambda: self._client.secrets.transit.generate_hmac(
+            key, hash_input=None, batch_input=batch, algorithm="sha2-256", mount_point=self.mount))
+        return self._batch_results(response, "hmac")
+
+    def sign(self, key, data):
+        """``(signature bytes, key version)`` of ``data`` with an asymmetric transit key."""
+        response = self.call("sign", lambda: self._client.secrets.transit.sign_data(
+            key, hash_input=b64(data), mount_point=self.mount))
+        _, version, signature = response["data"]["signature"].split(":", 2)
+        return unb64(signature), int(version.lstrip("v"))
+
+    def read_key(self, key):
+        return self.call("read_key", lambda: self._client.secrets.transit.read_key(
+            key, mount_point=self.mount))["data"]
+
+    def public_keys(self, key):
+        """``{version: public key bytes}`` of an asymmetric transit key."""
+        keys = self.read_key(key)["keys"]
+        return {int(version): unb64(entry["public_key"]) for version, entry in keys.items()}
+
+    def rotate(self, key):
+        self.call("rotate", lambda: self._client.secrets.transit.rotate_key(key, mount_point=self.mount))
+
+    def set_min_decryption_version(self, key, version):
+        self.call("configure_key", lambda: self._client.secrets.transit.update_key_configuration(
+            key, min_decryption_version=version, mount_point=self.mount))
+
+    def health_check(self):
+        """Raises ``DependencyUnavailable`` unless Vault is reachable, initialised and unsealed."""
+        try:
+            status = requests.get(f"{self.addr}/v1/sys/health", timeout=2)
+        except requests.RequestException as error:
+            raise DependencyUnavailable("vault unavailable") from error
+        if status.status_code not in (200, 429, 473):
+            raise DependencyUnavailable("vault unavailable")
+
+
+def _with_context(item, context):
+    if context is not None:
+        item["context"] = b64(context.encode())
+    return item
+
+
+class Vault(DependencyProvider):
+    """Injects the container's ``VaultClient`` (config key ``VAULT``)."""
+
+    def setup(self):
+        self.client = VaultClient(self.container.config[VAULT], self.container.service_name)
+
+    def get_dependency(self, worker_ctx):
+        return self.client
+
+    def health_check(self):
+        self.client.health_check()

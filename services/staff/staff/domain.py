@@ -1,0 +1,240 @@
+"""The rules of the staff service: pure Python, no I/O (DESIGN §3 "staff").
+
+Recruitment (screening candidates against a position's requirements, scoring them on a
+uniform scorecard), onboarding training, the password policy, login lockout and
+certificate expiry. Inputs are assumed already validated by ``staff.schemas``.
+"""
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+
+#: Ordered from lowest to highest: a requirement is met by its level or any level after it.
+EDUCATION_LEVELS = (
+    "junior_high", "high_school", "vocational", "college", "bachelor", "master", "doctor",
+)
+ROLES = ("agent", "supervisor", "hr", "auditor", "admin")
+STATUSES = ("onboarding", "active", "suspended", "left")
+TICKET_CATEGORIES = ("inquiry", "complaint", "after_sales", "repair")
+TRAINING_MODULES = ("culture", "service_process", "privacy_security")
+DEFAULT_PASS_MARK = 60
+
+PASSWORD_MIN_LENGTH = 10
+
+
+# --- eligibility ---------------------------------------------------------------------------
+
+def age_on(birth_date: date, on: date) -> int:
+    """Age in whole years on the day ``on``.
+
+    Someone born on 29 February becomes a year older on 1 March in non-leap years
+    (on 28 February their birthday has not come yet), as most civil law counts it.
+    """
+    not_yet = (on.month, on.day) < (birth_date.month, birth_date.day)
+    return on.year - birth_date.year - not_yet
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a position requires. Empty ``majors`` means any major (or none) is accepted."""
+
+    min_age: int
+    max_age: int
+    min_education: str
+    majors: frozenset[str] = frozenset()
+    certificates: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Applicant:
+    birth_date: date
+    education: str
+    major: str | None = None
+    certificates: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One failed requirement: ``code`` is "age", "education", "major" or "certificate"."""
+
+    code: str
+    message: str
+
+
+def _education_rank(level: str) -> int:
+    return EDUCATION_LEVELS.index(level) if level in EDUCATION_LEVELS else -1
+
+
+def _normalise_major(major: str) -> str:
+    return major.strip().casefold()
+
+
+def screen(requirements: Requirements, applicant: Applicant, on: date) -> list[Reason]:
+    """Every requirement the applicant fails on the day ``on``; empty means eligible.
+
+    Messages name the requirement and may state age and education, never who the person is.
+    """
+    reasons = []
+    age = age_on(applicant.birth_date, on)
+    if not requirements.min_age <= age <= requirements.max_age:
+        reasons.append(Reason("age", f"age {age} is outside the required range "
+                                     f"{requirements.min_age} to {requirements.max_age}"))
+    if _education_rank(applicant.education) < _education_rank(requirements.min_education):
+        reasons.append(Reason("education", f"education {applicant.education} is below the "
+                                           f"required {requirements.min_education}"))
+    if requirements.majors:
+        accepted = {_normalise_major(m) for m in requirements.majors}
+        if applicant.major is None or _normalise_major(applicant.major) not in accepted:
+            reasons.append(Reason("major", "major must be one of: "
+                                           + ", ".join(sorted(requirements.majors))))
+    for code in sorted(requirements.certificates - applicant.certificates):
+        reasons.append(Reason("certificate", f"certificate {code} is required"))
+    return reasons
+
+
+# --- assessment ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    label: str
+    weight: int
+    max_score: int
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Uniform assessment of a position; criterion weights sum to 100."""
+
+    criteria: tuple[Criterion, ...]
+    pass_score: float
+    min_assessors: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str  # "pass", "fail" or "pending"
+    total_score: float | None
+    assessments: int
+
+
+def _weighted_fraction(scorecard: Scorecard, scores: Mapping[str, float]) -> Fraction:
+    # Exact arithmetic: sums of Fractions do not depend on the order of their terms.
+    return sum((Fraction(c.weight) * Fraction(scores[c.key]) / c.max_score
+                for c in scorecard.criteria), Fraction(0))
+
+
+def weighted_percent(scorecard: Scorecard, scores: Mapping[str, float]) -> float:
+    """One assessor's score in percent: sum of weight * score / max_score over the criteria."""
+    return float(_weighted_fraction(scorecard, scores))
+
+
+def decide(scorecard: Scorecard, assessments: Sequence[Mapping[str, float]]) -> Decision:
+    """Pending below ``min_assessors``; otherwise pass or fail on the mean weighted percent.
+
+    The mean is computed exactly, then rounded to 2 decimals, so the order in which the
+    assessments arrive never changes the total or the decision.
+    """
+    count = len(assessments)
+    if count < scorecard.min_assessors:
+        return Decision("pending", None, count)
+    mean = sum((_weighted_fraction(scorecard, a) for a in assessments), Fraction(0)) / count
+    total = round(float(mean), 2)
+    return Decision("pass" if total >= scorecard.pass_score else "fail", total, count)
+
+
+def _is_number(value) -> bool:
+    """A finite int or float; bools are not numbers here."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+_SAFE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def score_problems(scorecard: Scorecard, scores: Mapping) -> dict[str, str]:
+    """Field path -> problem for one assessor's scores; empty when they are all valid.
+
+    An unknown key is named in its path only when it looks like a criterion key, so that
+    arbitrary text a caller sent as a key never ends up in an error message.
+    """
+    if not isinstance(scores, Mapping):
+        return {"scores": "must be an object mapping each criterion key to a number"}
+    problems = {}
+    for criterion in scorecard.criteria:
+        field = f"scores.{criterion.key}"
+        if criterion.key not in scores:
+            problems[field] = "missing"
+            continue
+        value = scores[criterion.key]
+        if not _is_number(value):
+            problems[field] = "must be a number"
+        elif not 0 <= value <= criterion.max_score:
+            problems[field] = f"must be between 0 and {criterion.max_score}"
+    known = {c.key for c in scorecard.criteria}
+    for key in scores:
+        if key not in known:
+            if isinstance(key, str) and _SAFE_KEY.fullmatch(key):
+                problems[f"scores.{key}"] = "unknown criterion"
+            else:
+                problems["scores"] = "has keys that are not criteria of this position"
+    return problems
+
+
+# --- accounts and training -----------------------------------------------------------------
+
+def password_problems(password: str, username: str) -> list[str]:
+    """What the password lacks under the policy; empty when acceptable. Never echoes it."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(f"must be at least {PASSWORD_MIN_LENGTH} characters long")
+    if not any(ch.isalpha() for ch in password):
+        problems.append("must contain at least one letter")
+    if not any(ch.isdigit() for ch in password):
+        problems.append("must contain at least one digit")
+    if username and username.casefold() in password.casefold():
+        problems.append("must not contain the username")
+    return problems
+
+
+def training_passed(score: float, pass_mark: float) -> bool:
+    return score >= pass_mark
+
+
+def all_modules_passed(passed_modules: Iterable[str]) -> bool:
+    """True once every onboarding module has been passed (extra modules are ignored)."""
+    return set(TRAINING_MODULES) <= set(passed_modules)
+
+
+@dataclass(frozen=True)
+class LoginLockout:
+    """Lock an account after ``max_failures`` failed logins within ``window``.
+
+    The caller passes the failures since the last successful login. Failures are in the
+    same window when the last is less than ``window`` after the first; the lock lasts
+    ``lock_for`` from the last of them and is over at exactly that instant.
+    """
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lock_for: timedelta = timedelta(minutes=15)
+
+    def locked_until(self, failure_times: Sequence[datetime], now: datetime) -> datetime | None:
+        """The end of the lock in force at ``now``, or None when the account is not locked."""
+        times = sorted(t for t in failure_times if t <= now)
+        n = self.max_failures
+        ends = [times[i + n - 1] + self.lock_for
+                for i in range(len(times) - n + 1)
+                if times[i + n - 1] - times[i] < self.window]
+        until = max(ends, default=None)
+        return until if until is not None and now < until else None
+
+
+# --- certificates --------------------------------------------------------------------------
+
+def certificate_expiring(expires_on: date | None, today: date, days_ahead: int = 30) -> bool:
+    """True when the certificate expires between today and ``days_ahead`` days later, inclusive."""
+    return expires_on is not None and today <= expires_on <= today + timedelta(days=days_ahead)

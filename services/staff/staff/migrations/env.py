@@ -1,0 +1,4 @@
+from anchang_common.migrations import run_migrations
+from staff.models import Base
+
+run_migrations(Base.metadata)

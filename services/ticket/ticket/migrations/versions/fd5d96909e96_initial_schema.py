@@ -1,0 +1,46 @@
+"""initial schema
+
+Revision ID: fd5d96909e96
+Revises: 
+Create Date: 2026-11-27 17:28:52.601636
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'fd5d96909e96'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    
+    op.create_table('idempotency_keys',
+    sa.Column('scope', sa.String(length=100), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('scope', 'key')
+    )
+    op.create_table('processed_events',
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('event_type', sa.String(length=100), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('event_id')
+    )
+    op.create_table('token_versions',
+    sa.Column('staff_id', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('staff_id')
+    )
+    
+
+
+def downgrade():
+    
+    op.drop_table('token_versions')
+    op.drop_table('processed_events')
+    op.drop_table('idempotency_keys')
+    
