@@ -94,18 +94,22 @@ class TokenVerifier:
         self._keys = {}
         self._lock = threading.Lock()
 
+    def refresh(self):
+        """Fetch the public keys of every version of ``anchang-auth`` from Vault."""
+        with self._lock:
+            try:
+                fetched = self.vault_client.public_keys(AUTH_KEY)
+            except VaultRequestError as error:
+                raise DependencyUnavailable("vault unavailable") from error
+            self._keys = {v: Ed25519PublicKey.from_public_bytes(k) for v, k in fetched.items()}
+
     def _public_key(self, kid):
         name, _, version = (kid or "").partition(":")
         if name != AUTH_KEY or not version.isdigit():
             raise Unauthenticated("invalid token")
         version = int(version)
         if version not in self._keys:
-            with self._lock:
-                try:
-                    fetched = self.vault_client.public_keys(AUTH_KEY)
-                except VaultRequestError as error:
-                    raise DependencyUnavailable("vault unavailable") from error
-                self._keys = {v: Ed25519PublicKey.from_public_bytes(k) for v, k in fetched.items()}
+            self.refresh()
         if version not in self._keys:
             raise Unauthenticated("invalid token")
         return self._keys[version]
@@ -180,6 +184,10 @@ class Auth(DependencyProvider):
         self.verifier = TokenVerifier(self.vault_client)
         self.issuer = TokenIssuer(self.vault_client)
         self.database = self._sibling(Database)
+        try:  # so tokens can be verified even if Vault goes away later
+            self.verifier.refresh()
+        except DependencyUnavailable:
+            log.warning("vault unavailable at start; public keys will be fetched on first use")
 
     def _sibling(self, cls):
         found = [d for d in self.container.dependencies if isinstance(d, cls)]

@@ -27,7 +27,7 @@ class ServiceHarness:
 
     def __init__(self, container_factory, config_for, amqp_uri):
         self.container_factory = container_factory
-        self.config_for = config_for
+        self.config_for = config_for  # name -> a fresh config (its own new database)
         self.amqp_uri = amqp_uri
         self.services = {}
         self._proxies = []

@@ -1,0 +1,83 @@
+"""The Database dependency over real SQLite and PostgreSQL under eventlet, in a real nameko container."""
+import eventlet
+import pytest
+import sqlalchemy as sa
+from nameko.exceptions import RemoteError
+
+from anchang_common.db import Database, make_engine
+from anchang_common.entrypoints import rpc
+from anchang_common.errors import Conflict
+from anchang_common.events import Events
+
+notes = sa.Table("test_notes", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("kind", sa.String(20), nullable=False))
+
+SLOW_QUERY = {
+    # a CPU-bound query (~1 s): SQLite computes it in C, in one call
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000) "
+              "SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(1.5)",
+}
+progress = {}
+
+
+class UnitOfWorkService:
+    name = "uow"
+    db = Database()
+    events = Events()
+
+    @rpc(public=True)
+    def add(self, kind, then_fail=False):
+        self.db.execute(sa.insert(notes).values(kind=kind))
+        self.events.dispatch("uow.noted", {"kind": kind})
+        if then_fail:
+            raise Conflict("failing after the write")
+        return "ok"
+
+    @rpc(public=True)
+    def slow(self):
+        progress["slow_started"].send(True)
+        self.db.execute(sa.text(SLOW_QUERY[self.db.bind.dialect.name])).all()
+        progress["slow_done"] = True
+
+    @rpc(public=True)
+    def fast(self):
+        self.db.execute(sa.text("SELECT 1")).scalar()
+        return progress.get("slow_done", False)
+
+
+@pytest.fixture
+def uow(harness):
+    config = harness.config_for("ticket")
+    engine = make_engine(config["DATABASE_URL"])
+    notes.metadata.create_all(engine)
+    harness.start("uow", UnitOfWorkService, config)
+    yield engine
+    engine.dispose()
+
+
+def count(engine):
+    with engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.count()).select_from(notes)).scalar()
+
+
+def test_a_worker_that_succeeds_commits_and_one_that_fails_leaves_nothing(harness, uow):
+    with harness.rpc() as rpc:
+        assert rpc.uow.add("kept") == "ok"
+        with pytest.raises(RemoteError) as raised:
+            rpc.uow.add("dropped", then_fail=True)
+    assert raised.value.exc_type == "Conflict"
+    with uow.connect() as connection:
+        assert connection.execute(sa.select(notes.c.kind)).scalars().all() == ["kept"]
+
+
+def test_a_slow_query_does_not_block_other_workers(harness, uow, dialect):
+    progress.clear()
+    progress["slow_started"] = eventlet.event.Event()
+    with harness.rpc() as rpc:
+        slow = rpc.uow.slow.call_async()
+        progress["slow_started"].wait()
+        slow_done_when_fast_answered = rpc.uow.fast()
+        slow.result()
+    assert slow_done_when_fast_answered is False
+    assert progress["slow_done"] is True
