@@ -9,12 +9,14 @@ import sqlalchemy as sa
 from anchang_common.types import UtcDateTime
 
 processed_events = sa.table(
-    "processed_events", sa.column("event_id"), sa.column("event_type"), sa.column("processed_at"))
+    "processed_events", sa.column("event_id", sa.String), sa.column("event_type", sa.String),
+    sa.column("processed_at", UtcDateTime()))
 token_versions = sa.table(
-    "token_versions", sa.column("staff_id"), sa.column("version"), sa.column("updated_at"))
+    "token_versions", sa.column("staff_id", sa.String), sa.column("version", sa.Integer),
+    sa.column("updated_at", UtcDateTime()))
 idempotency_keys = sa.table(
-    "idempotency_keys", sa.column("scope"), sa.column("key"), sa.column("result"),
-    sa.column("created_at"))
+    "idempotency_keys", sa.column("scope", sa.String), sa.column("key", sa.String),
+    sa.column("result", sa.JSON), sa.column("created_at", UtcDateTime()))
 
 
 def add_common_tables(metadata):

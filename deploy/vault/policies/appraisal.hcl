@@ -1,0 +1,15 @@
+# Vault policy anchang-appraisal (DESIGN §6): no transit right beyond verifying access tokens.
+
+# Every service: read the public key of anchang-auth, to verify access tokens locally.
+path "transit/keys/anchang-auth" {
+  capabilities = ["read"]
+}
+
+# Its own Vault token: look it up and renew it (tokens are issued without the default policy).
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}

@@ -1,0 +1,20 @@
+# Vault policy anchang-staff (DESIGN §6): signs access tokens; no right on customer PII.
+
+# Every service: read the public key of anchang-auth, to verify access tokens locally.
+path "transit/keys/anchang-auth" {
+  capabilities = ["read"]
+}
+
+# Its own Vault token: look it up and renew it (tokens are issued without the default policy).
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+
+# Sign access tokens with the ed25519 key (only staff can mint them).
+path "transit/sign/anchang-auth" {
+  capabilities = ["update"]
+}
