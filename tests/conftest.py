@@ -15,21 +15,55 @@ import sqlalchemy as sa  # noqa: E402
 from anchang_common import localvault  # noqa: E402
 from anchang_common.config import load_config  # noqa: E402
 from anchang_common.migrations import upgrade  # noqa: E402
-from anchang_common.testing import ServiceHarness  # noqa: E402
+from anchang_common.testing import ServiceHarness, containers  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+_started_containers = []
 PG_URL = os.environ.get("ANCHANG_TEST_PG_URL")
+if not PG_URL and containers.docker_available():
+    _container, PG_URL = containers.start_postgres()
+    _started_containers.append(_container)
 DIALECTS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-def pytest_addoption(parser):
-    parser.addoption("--no-postgres", action="store_true", help="run on SQLite only")
+def _broker_reachable(uri):
+    from kombu import Connection
+    try:
+        with Connection(uri, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception:  # kombu raises several unrelated types for "not reachable"
+        return False
+    return True
+
+
+def pytest_configure(config):
+    """Where no broker answers and a Docker engine runs, start RabbitMQ there."""
+    if _broker_reachable(config.getoption("RABBIT_AMQP_URI")) or not containers.docker_available():
+        return
+    container, amqp_uri, api_uri = containers.start_rabbitmq()
+    _started_containers.append(container)
+    config.option.RABBIT_AMQP_URI, config.option.RABBIT_API_URI = amqp_uri, api_uri
+
+
+def pytest_unconfigure(config):
+    for container in _started_containers:
+        container.stop()
+
+
+def _vault_server(tmp_dir):
+    try:
+        localvault.find_bao()
+    except RuntimeError:
+        if containers.docker_available():
+            return containers.ContainerVault()
+        raise
+    return localvault.BaoServer(tmp_dir, localvault.free_port(), dev=True)
 
 
 @pytest.fixture(scope="session")
 def vault_server(tmp_path_factory):
     """A real OpenBao dev server with Anchang's keys and policies (deploy/vault)."""
-    server = localvault.BaoServer(tmp_path_factory.mktemp("vault"), localvault.free_port(), dev=True)
+    server = _vault_server(tmp_path_factory.mktemp("vault"))
     server.start()
     localvault.bootstrap(server.client(), REPO / "deploy" / "vault" / "policies")
     yield server

@@ -44,7 +44,7 @@ LOGS = RUN / "logs"
 VAULT_DIR = RUN / "vault"
 ADMIN_PASSWORD_FILE = RUN / "admin-password"
 POLICIES_DIR = Path("deploy/vault/policies")
-PROMETHEUS_CONFIG = Path("deploy/prometheus/prometheus.yml")
+PROMETHEUS_CONFIG = Path("deploy/prometheus/prometheus-local.yml")
 PROMETHEUS_ADDRESS = "127.0.0.1:9090"
 
 SERVICES = {"staff": 8001, "client_vault": 8002, "ticket": 8003, "appraisal": 8004}

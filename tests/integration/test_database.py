@@ -1,13 +1,18 @@
 """The Database dependency over real SQLite and PostgreSQL under eventlet, in a real nameko container."""
+import time
+
 import eventlet
 import pytest
 import sqlalchemy as sa
 from nameko.exceptions import RemoteError
+from nameko.testing.services import entrypoint_waiter
 
 from anchang_common.db import Database, make_engine
-from anchang_common.entrypoints import rpc
+from anchang_common.entrypoints import event_handler, rpc
 from anchang_common.errors import Conflict
-from anchang_common.events import Events
+from anchang_common.events import Events, make_envelope
+from anchang_common.tables import outbox
+from anchang_common.types import utcnow
 
 notes = sa.Table("test_notes", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
                  sa.Column("kind", sa.String(20), nullable=False))
@@ -19,6 +24,16 @@ SLOW_QUERY = {
     "postgresql": "SELECT pg_sleep(1.5)",
 }
 progress = {}
+heard = []
+
+
+class Listener:
+    name = "listener"
+    db = Database()
+
+    @event_handler("uow", "noted")
+    def on_noted(self, envelope):
+        heard.append(envelope)
 
 
 class UnitOfWorkService:
@@ -49,11 +64,23 @@ class UnitOfWorkService:
 @pytest.fixture
 def uow(harness):
     config = harness.config_for("ticket")
+    config["OUTBOX_RELAY_SECONDS"] = 0.2
     engine = make_engine(config["DATABASE_URL"])
     notes.metadata.create_all(engine)
     harness.start("uow", UnitOfWorkService, config)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def listener(harness):
+    heard.clear()
+    return harness.start("listener", Listener, harness.config_for("appraisal"))
+
+
+def outbox_ids(engine):
+    with engine.connect() as connection:
+        return connection.execute(sa.select(outbox.c.event_id)).scalars().all()
 
 
 def count(engine):
@@ -69,6 +96,30 @@ def test_a_worker_that_succeeds_commits_and_one_that_fails_leaves_nothing(harnes
     assert raised.value.exc_type == "Conflict"
     with uow.connect() as connection:
         assert connection.execute(sa.select(notes.c.kind)).scalars().all() == ["kept"]
+
+
+def test_events_are_published_after_commit_and_never_for_rolled_back_work(harness, uow, listener):
+    with entrypoint_waiter(listener.container, "on_noted"), harness.rpc() as rpc:
+        rpc.uow.add("kept")
+    with harness.rpc() as rpc, pytest.raises(RemoteError):
+        rpc.uow.add("dropped", then_fail=True)
+    assert [e["data"] for e in heard] == [{"kind": "kept"}]
+    assert outbox_ids(uow) == []  # published, so cleared
+
+
+def test_the_outbox_relay_publishes_what_a_worker_could_not(harness, uow, listener):
+    """An event committed with its work but never published (broker down, process killed)."""
+    envelope = make_envelope("uow.noted", {"kind": "stranded"})
+    with uow.begin() as connection:
+        connection.execute(sa.insert(outbox).values(
+            event_id=envelope["event_id"], name="noted", payload=envelope, created_at=utcnow()))
+    with entrypoint_waiter(listener.container, "on_noted", timeout=10):
+        pass
+    assert [e["event_id"] for e in heard] == [envelope["event_id"]]
+    deadline = time.monotonic() + 5
+    while outbox_ids(uow) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert outbox_ids(uow) == []
 
 
 def test_a_slow_query_does_not_block_other_workers(harness, uow, dialect):

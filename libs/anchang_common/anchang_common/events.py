@@ -1,17 +1,29 @@
-"""Events: the envelope of DESIGN §4, a dispatcher that publishes only after the worker committed,
-and the bookkeeping that makes handlers idempotent.
+"""Events: the envelope of DESIGN §4, a dispatcher with a transactional outbox, and the bookkeeping
+that makes handlers idempotent.
+
+An event is written to the service's ``outbox`` table in the worker's own transaction, published
+once that transaction committed, then deleted. If publishing fails (broker down, process killed),
+the row stays and a relay publishes it later: an event is never lost and never published for work
+that was rolled back. It may be published twice, which idempotent handlers absorb.
 """
+import logging
+import time
 import uuid
 import weakref
+from datetime import timedelta
 
 import sqlalchemy as sa
 from nameko.events import EventDispatcher
 
 from anchang_common.errors import ValidationError
-from anchang_common.tables import processed_events, token_versions
+from anchang_common.tables import outbox, processed_events, token_versions
 from anchang_common.types import utcnow
 
+log = logging.getLogger(__name__)
+
 ENVELOPE_VERSION = 1
+OUTBOX_RELAY_SECONDS = 5.0
+OUTBOX_RELAY_BATCH = 500
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -45,12 +57,14 @@ def parse_envelope(payload):
 
 
 class EventBuffer:
-    """``self.events`` in a worker: ``dispatch("staff.hired", {...})`` queues an event; the entrypoint
-    publishes the queue once the worker's transaction committed (and drops it on failure)."""
+    """``self.events`` in a worker: ``dispatch("staff.hired", {...})`` records an event in the outbox;
+    the entrypoint publishes it once the worker's transaction committed (see module docstring)."""
 
-    def __init__(self, service_name, publish):
+    def __init__(self, service_name, publish, session=None, delivered=None):
         self.service_name = service_name
         self._publish = publish
+        self._session = session or (lambda: None)
+        self._delivered = delivered or (lambda event_ids: None)
         self.pending = []
 
     def dispatch(self, event_type, data):
@@ -58,29 +72,87 @@ class EventBuffer:
         if source != self.service_name or not name:
             raise ValueError(f"{self.service_name} cannot dispatch {event_type}")
         envelope = make_envelope(event_type, data)
+        session = self._session()
+        if session is not None:
+            session.execute(sa.insert(outbox).values(
+                event_id=envelope["event_id"], name=name, payload=envelope, created_at=utcnow()))
         self.pending.append((name, envelope))
         return envelope
 
     def flush(self):
+        """Publish what the committed worker dispatched; what fails stays in the outbox for the relay."""
         pending, self.pending = self.pending, []
-        for name, envelope in pending:
-            self._publish(name, envelope)
+        published = []
+        try:
+            for name, envelope in pending:
+                self._publish(name, envelope)
+                published.append(envelope["event_id"])
+        except Exception as error:  # the work is committed: the relay delivers the rest
+            log.warning("publishing events failed, left to the outbox relay: %s", type(error).__name__)
+        if published:
+            self._delivered(published)
 
     def discard(self):
         self.pending = []
 
 
 class Events(EventDispatcher):
-    """nameko's persistent ``EventDispatcher``, buffered per worker (see ``EventBuffer``)."""
+    """nameko's persistent ``EventDispatcher`` behind a transactional outbox (see module docstring).
+
+    Uses the service's ``Database`` dependency when it has one; without one, events are published
+    after the worker succeeded, with no outbox.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.buffers = weakref.WeakKeyDictionary()
+        self.database = None
+
+    def start(self):
+        from anchang_common.db import Database  # db imports nothing from here; keep the layers one-way
+
+        databases = [d for d in self.container.dependencies if isinstance(d, Database)]
+        self.database = databases[0] if databases else None
+        self.relay_seconds = float(self.container.config.get("OUTBOX_RELAY_SECONDS") or OUTBOX_RELAY_SECONDS)
+        if self.database is not None:
+            self.container.spawn_managed_thread(self._relay_forever, identifier="outbox_relay")
+        super().start()
 
     def get_dependency(self, worker_ctx):
-        buffer = EventBuffer(self.container.service_name, super().get_dependency(worker_ctx))
+        session = (lambda: self.database.sessions.get(worker_ctx)) if self.database else None
+        buffer = EventBuffer(self.container.service_name, super().get_dependency(worker_ctx),
+                             session, self._delete_delivered)
         self.buffers[worker_ctx] = buffer
         return buffer
+
+    def _delete_delivered(self, event_ids):
+        try:
+            with self.database.engine.begin() as connection:
+                connection.execute(sa.delete(outbox).where(outbox.c.event_id.in_(event_ids)))
+        except sa.exc.SQLAlchemyError as error:  # published twice at worst; handlers are idempotent
+            log.warning("could not clear the outbox: %s", type(error).__name__)
+
+    def _relay_forever(self):
+        while True:
+            time.sleep(self.relay_seconds)
+            try:
+                self.relay_once()
+            except Exception as error:  # never let the relay kill the container; try again later
+                log.warning("outbox relay failed: %s", type(error).__name__)
+
+    def relay_once(self, older_than_seconds=None):
+        """Publish outbox rows older than the relay interval (their worker's own flush failed)."""
+        age = self.relay_seconds if older_than_seconds is None else older_than_seconds
+        cutoff = utcnow() - timedelta(seconds=age)
+        with self.database.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(outbox.c.event_id, outbox.c.name, outbox.c.payload)
+                .where(outbox.c.created_at <= cutoff).order_by(outbox.c.created_at)
+                .limit(OUTBOX_RELAY_BATCH)).all()
+        for event_id, name, payload in rows:
+            self.publisher.publish(payload, exchange=self.exchange, routing_key=name)
+            self._delete_delivered([event_id])
+        return len(rows)
 
 
 def already_processed(session, event_id):

@@ -1,6 +1,7 @@
 """JSON log lines, with anything shaped like a phone or ID number redacted before it is written."""
 import logging
 import re
+from datetime import datetime, timezone
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -38,9 +39,12 @@ class RedactPii(logging.Filter):
 
 
 class JsonFormatter(_JsonFormatter):
-    """One JSON object per line: time, level, logger, message, and any ``extra`` fields."""
+    """One JSON object per line: time (ISO-8601, UTC), level, logger, message, and any ``extra`` fields."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s")
         kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
         super().__init__(*args, **kwargs)
+
+    def formatTime(self, record, datefmt=None):
+        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")

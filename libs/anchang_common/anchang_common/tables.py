@@ -3,6 +3,7 @@
 ``processed_events``: ids of events already handled (handlers are idempotent).
 ``token_versions``: the newest access-token version per staff member (revocation, see ``auth``).
 ``idempotency_keys``: the first result of a create call, returned again on a retry with the same key.
+``outbox``: events committed with the work that caused them, until they are published (``events``).
 """
 import sqlalchemy as sa
 
@@ -17,6 +18,9 @@ token_versions = sa.table(
 idempotency_keys = sa.table(
     "idempotency_keys", sa.column("scope", sa.String), sa.column("key", sa.String),
     sa.column("result", sa.JSON), sa.column("created_at", UtcDateTime()))
+outbox = sa.table(
+    "outbox", sa.column("event_id", sa.String), sa.column("name", sa.String),
+    sa.column("payload", sa.JSON), sa.column("created_at", UtcDateTime()))
 
 
 def add_common_tables(metadata):
@@ -39,4 +43,11 @@ def add_common_tables(metadata):
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("result", sa.JSON, nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
+    )
+    sa.Table(
+        "outbox", metadata,
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("payload", sa.JSON, nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
     )

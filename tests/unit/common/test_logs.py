@@ -5,6 +5,7 @@ import logging
 import logging.config
 
 import pytest
+from datetime import datetime, timedelta
 
 from anchang_common.config import load_config
 from anchang_common.logs import REDACTED, redact
@@ -45,4 +46,5 @@ def test_service_logging_config_writes_redacted_json_lines():
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert lines[0]["message"] == f"lookup for {REDACTED} failed"
     assert lines[0]["level"] == "WARNING" and lines[0]["call_id"] == "staff.x.1"
+    assert datetime.fromisoformat(lines[0]["time"]).utcoffset() == timedelta(0)
     assert "11010519491231002X" not in stream.getvalue() and REDACTED in lines[1]["exc_info"]

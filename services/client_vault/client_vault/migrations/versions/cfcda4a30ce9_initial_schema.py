@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: d4f7e202ec9b
+Revision ID: cfcda4a30ce9
 Revises: 
-Create Date: 2026-11-27 17:28:51.487413
+Create Date: 2026-11-27 17:43:07.269276
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'd4f7e202ec9b'
+revision = 'cfcda4a30ce9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,6 +23,16 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('scope', 'key')
     )
+    op.create_table('outbox',
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('event_id')
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
+
     op.create_table('processed_events',
     sa.Column('event_id', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=100), nullable=False),
@@ -42,5 +52,9 @@ def downgrade():
     
     op.drop_table('token_versions')
     op.drop_table('processed_events')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_created_at'))
+
+    op.drop_table('outbox')
     op.drop_table('idempotency_keys')
     

@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: deb917727860
+Revision ID: ade327ce0721
 Revises: 
-Create Date: 2026-11-27 17:28:50.358056
+Create Date: 2026-11-27 17:43:06.321162
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'deb917727860'
+revision = 'ade327ce0721'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -30,6 +30,16 @@ def upgrade():
     )
     with op.batch_alter_table('open_assignments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_open_assignments_staff_id'), ['staff_id'], unique=False)
+
+    op.create_table('outbox',
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('event_id')
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
 
     op.create_table('positions',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -180,6 +190,10 @@ def downgrade():
     op.drop_table('token_versions')
     op.drop_table('processed_events')
     op.drop_table('positions')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_created_at'))
+
+    op.drop_table('outbox')
     with op.batch_alter_table('open_assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_open_assignments_staff_id'))
 

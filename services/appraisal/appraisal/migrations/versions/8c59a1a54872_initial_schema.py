@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: a96a654939a3
+Revision ID: 8c59a1a54872
 Revises: 
-Create Date: 2026-11-27 17:28:53.644155
+Create Date: 2026-11-27 17:43:08.934141
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'a96a654939a3'
+revision = '8c59a1a54872'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,6 +23,16 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('scope', 'key')
     )
+    op.create_table('outbox',
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('event_id')
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
+
     op.create_table('processed_events',
     sa.Column('event_id', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=100), nullable=False),
@@ -49,5 +59,9 @@ def downgrade():
     op.drop_table('token_versions')
     op.drop_table('templates')
     op.drop_table('processed_events')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_created_at'))
+
+    op.drop_table('outbox')
     op.drop_table('idempotency_keys')
     

@@ -1,0 +1,392 @@
+"""Static checks of the container setup: docker-compose.yml, the Dockerfile, Prometheus and Grafana.
+
+No Docker engine is needed: the files are parsed and checked against each other and against each
+service's config.yaml. `docker compose config` and promtool are run where they are installed.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yml"
+DOCKERFILE = REPO / "Dockerfile"
+PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
+GRAFANA_DIR = REPO / "deploy" / "grafana"
+
+OUR_SERVICES = ("staff", "client_vault", "ticket", "appraisal")
+#: DESIGN §2: where each service's metrics and health endpoints are published on the host
+HOST_PORTS = {"staff": 8001, "client_vault": 8002, "ticket": 8003, "appraisal": 8004}
+#: config.yaml variables whose defaults (127.0.0.1 addresses, SQLite under .run/, per-service
+#: ports) are wrong in a container
+CONTAINER_REQUIRED = ("AMQP_URI", "DATABASE_URL", "VAULT_ADDR", "WEB_SERVER_ADDRESS")
+#: one Vault login method must be configured: a token, Kubernetes auth or AppRole
+VAULT_CREDENTIALS = ("VAULT_TOKEN", "VAULT_ROLE", "VAULT_ROLE_ID")
+CONFIG_VARIABLE = re.compile(r"\$\{([A-Z_]+)(?::[^}]*)?\}")
+CONFIG_VARIABLE_WITHOUT_DEFAULT = re.compile(r"\$\{([A-Z_]+)\}")
+#: compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}
+COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
+PLACEHOLDER = "required-from-the-host"
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose):
+    return compose["services"]
+
+
+def interpolate(value):
+    """``value`` as compose would make it with an empty host environment (required ones filled in)."""
+    def replace(match):
+        operator, argument = match.group(2), match.group(3)
+        if operator and operator.endswith("-"):
+            return argument
+        if operator and operator.endswith("?"):
+            return PLACEHOLDER
+        return ""
+    return COMPOSE_VARIABLE.sub(replace, str(value)).replace("$$", "$")
+
+
+def environment(service):
+    """A service's environment as a dict, list form or map form, interpolated."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return {name: None if value is None else interpolate(value) for name, value in env.items()}
+
+
+def depends_on(service):
+    targets = service.get("depends_on") or {}
+    return list(targets) if isinstance(targets, (list, dict)) else []
+
+
+def port_mappings(service):
+    """``(host_ip, host_port or None, container_port)`` of each published port of a service."""
+    for port in service.get("ports") or []:
+        if isinstance(port, dict):
+            published = port.get("published")
+            yield (port.get("host_ip", ""), int(published) if published else None, int(port["target"]))
+            continue
+        spec = interpolate(port).split("/")[0]
+        parts = spec.rsplit(":", 2)
+        if len(parts) == 1:
+            yield ("", None, int(parts[0]))
+        elif len(parts) == 2:
+            yield ("", int(parts[0]), int(parts[1]))
+        else:
+            yield (parts[0], int(parts[1]), int(parts[2]))
+
+
+def config_variables(service_name):
+    text = (REPO / "services" / service_name / "config.yaml").read_text()
+    return set(CONFIG_VARIABLE.findall(text)), set(CONFIG_VARIABLE_WITHOUT_DEFAULT.findall(text))
+
+
+def port_of_address(address):
+    return int(address.rpartition(":")[2])
+
+
+def dockerfile_instructions():
+    """``[(INSTRUCTION, arguments)]`` of the Dockerfile: comments dropped, continuations joined."""
+    instructions, current = [], ""
+    for line in DOCKERFILE.read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        keyword, _, arguments = current.partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        current = ""
+    return instructions
+
+
+def final_stage(instructions):
+    start = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    return instructions[start:]
+
+
+# --- docker-compose.yml ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_each_service_is_built_from_the_dockerfile_with_its_service_arg(services, name):
+    build = services[name]["build"]
+    assert isinstance(build, dict), f"{name}: build needs args, so the long syntax"
+    context = REPO / build.get("context", ".")
+    assert context.resolve() == REPO
+    assert (context / build.get("dockerfile", "Dockerfile")).resolve() == DOCKERFILE
+    args = build.get("args") or {}
+    if isinstance(args, list):
+        args = dict(item.split("=", 1) for item in args)
+    assert args.get("SERVICE") == name
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_config_variables_wrong_in_a_container_are_set(services, name):
+    read, without_default = config_variables(name)
+    env = environment(services[name])
+    assert set(CONTAINER_REQUIRED) <= read, f"services/{name}/config.yaml no longer reads them all"
+    for variable in sorted(set(CONTAINER_REQUIRED) | without_default):
+        assert env.get(variable), f"{name}: {variable} is not set in docker-compose.yml"
+    assert any(env.get(variable) for variable in VAULT_CREDENTIALS if variable in read), (
+        f"{name}: none of {', '.join(VAULT_CREDENTIALS)} is set: the service cannot log in to Vault")
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_each_service_has_a_database_of_its_own(services, name):
+    url = make_url(environment(services[name])["DATABASE_URL"])
+    assert url.get_backend_name() == "postgresql"
+    assert url.database == name
+    urls = {make_url(environment(services[other])["DATABASE_URL"]).database for other in OUR_SERVICES}
+    assert len(urls) == len(OUR_SERVICES)
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_addresses_name_compose_services(services, name):
+    env = environment(services[name])
+    for variable in ("AMQP_URI", "DATABASE_URL", "VAULT_ADDR"):
+        host = urlsplit(env[variable]).hostname
+        assert host in services, f"{name}: {variable} names {host!r}, not a service of docker-compose.yml"
+
+
+def test_depends_on_targets_exist(services):
+    for name, service in services.items():
+        for target in depends_on(service):
+            assert target in services, f"{name} depends on {target!r}, which is not defined"
+            assert target != name
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_each_service_waits_for_its_dependencies(services, name):
+    conditions = {target: spec.get("condition") for target, spec in services[name]["depends_on"].items()}
+    for target in ("rabbitmq", "postgres", "openbao"):
+        assert conditions.get(target) == "service_healthy", f"{name} must wait for {target} to be healthy"
+    assert conditions.get("migrate") == "service_completed_successfully"
+
+
+def test_published_host_ports_are_unique(services):
+    seen = {}
+    for name, service in services.items():
+        for _, host_port, _ in port_mappings(service):
+            if host_port is None:
+                continue
+            assert host_port not in seen, f"host port {host_port}: {seen.get(host_port)} and {name}"
+            seen[host_port] = name
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_container_port_matches_web_server_address(services, name):
+    web_port = port_of_address(environment(services[name])["WEB_SERVER_ADDRESS"])
+    mappings = list(port_mappings(services[name]))
+    assert mappings, f"{name} publishes no port"
+    for _, host_port, container_port in mappings:
+        assert container_port == web_port
+        assert host_port == HOST_PORTS[name]
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_one_shot_tasks_prepare_what_each_service_uses(services, name):
+    """vault-bootstrap creates the token the service logs in with; migrate migrates its database."""
+    env = environment(services[name])
+    prefix = name.upper() + "_"
+    assert environment(services["vault-bootstrap"])[prefix + "VAULT_TOKEN"] == env["VAULT_TOKEN"]
+    migrate = environment(services["migrate"])
+    assert migrate[prefix + "DATABASE_URL"] == env["DATABASE_URL"]
+    assert migrate[prefix + "VAULT_TOKEN"] == env["VAULT_TOKEN"]
+    tokens = {environment(services[other])["VAULT_TOKEN"] for other in OUR_SERVICES}
+    assert len(tokens) == len(OUR_SERVICES), "each service needs a token of its own (its own policy)"
+
+
+@pytest.mark.parametrize("task", ["vault-bootstrap", "migrate"])
+def test_one_shot_tasks_are_valid_python(services, task):
+    command = services[task]["command"]
+    assert command[:2] == ["python", "-c"]
+    compile(interpolate(command[2]), f"docker-compose.yml:{task}", "exec")
+    assert services[task].get("restart") == "no"
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_postgres_init_script_creates_each_services_role_and_database(services, name):
+    sql = (REPO / "deploy" / "postgres" / "init-databases.sql").read_text()
+    url = make_url(environment(services[name])["DATABASE_URL"])
+    assert re.search(rf"CREATE ROLE {url.username} LOGIN PASSWORD '{re.escape(url.password)}';", sql)
+    assert re.search(rf"CREATE DATABASE {url.database} OWNER {url.username};", sql)
+    mounts = services["postgres"]["volumes"]
+    assert any(m.startswith("./deploy/postgres/init-databases.sql:/docker-entrypoint-initdb.d/") for m in mounts)
+
+
+def test_required_host_variables_fail_loudly(compose):
+    """ANCHANG_ADMIN_PASSWORD has no default: compose must refuse to start without it."""
+    text = COMPOSE_FILE.read_text()
+    assert re.search(r"\$\{ANCHANG_ADMIN_PASSWORD:\?[^}]+\}", text)
+    assert environment(compose["services"]["staff"])["ANCHANG_ADMIN_PASSWORD"] == PLACEHOLDER
+
+
+# --- Dockerfile ------------------------------------------------------------------------------------
+
+
+def test_dockerfile_runs_as_non_root_with_an_exec_form_command():
+    stage = final_stage(dockerfile_instructions())
+    users = [arguments for keyword, arguments in stage if keyword == "USER"]
+    assert users, "the runtime stage sets no USER: the container would run as root"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0")
+    commands = [(keyword, arguments) for keyword, arguments in stage if keyword in ("CMD", "ENTRYPOINT")]
+    assert commands, "no CMD or ENTRYPOINT in the runtime stage"
+    for keyword, arguments in commands:
+        try:
+            parsed = json.loads(arguments)
+        except ValueError:
+            pytest.fail(f"{keyword} {arguments} is shell form: the process would not get SIGTERM")
+        assert isinstance(parsed, list) and parsed and all(isinstance(part, str) for part in parsed)
+
+
+def test_dockerfile_serves_on_the_port_compose_expects(services):
+    stage = final_stage(dockerfile_instructions())
+    env_lines = " ".join(arguments for keyword, arguments in stage if keyword == "ENV")
+    match = re.search(r"WEB_SERVER_ADDRESS=(\S+)", env_lines)
+    assert match, "the image does not set WEB_SERVER_ADDRESS"
+    port = port_of_address(match.group(1))
+    assert [arguments for keyword, arguments in stage if keyword == "EXPOSE"] == [str(port)]
+    for name in OUR_SERVICES:
+        assert port_of_address(environment(services[name])["WEB_SERVER_ADDRESS"]) == port
+    healthchecks = [arguments for keyword, arguments in stage if keyword == "HEALTHCHECK"]
+    assert healthchecks and "/health/ready" in healthchecks[0]
+
+
+def test_dockerfile_takes_the_service_as_a_build_arg():
+    stage = final_stage(dockerfile_instructions())
+    assert ("ARG", "SERVICE") in stage
+    copies = [arguments for keyword, arguments in stage if keyword == "COPY"]
+    assert any(arguments.startswith("services/${SERVICE}/config.yaml") for arguments in copies)
+
+
+# --- Prometheus and Grafana ----------------------------------------------------------------------
+
+
+def test_prometheus_scrapes_the_compose_services_on_their_web_port(services):
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+    targets = [target for job in config["scrape_configs"]
+               for static in job.get("static_configs", []) for target in static.get("targets", [])]
+    assert targets
+    scraped = set()
+    for target in targets:
+        host, _, port = target.rpartition(":")
+        assert host in services, f"prometheus scrapes {host!r}, not a service of docker-compose.yml"
+        if host in OUR_SERVICES:
+            assert int(port) == port_of_address(environment(services[host])["WEB_SERVER_ADDRESS"])
+        scraped.add(host)
+    assert scraped >= set(OUR_SERVICES)
+    for pattern in config["rule_files"]:
+        assert list(PROMETHEUS_DIR.glob(pattern)), f"rule_files {pattern} matches nothing"
+
+
+def test_compose_mounts_the_monitoring_config(services):
+    assert any(volume.startswith("./deploy/prometheus:/etc/prometheus")
+               for volume in services["prometheus"]["volumes"])
+    grafana_volumes = services["grafana"]["volumes"]
+    assert any(v.startswith("./deploy/grafana/provisioning:/etc/grafana/provisioning") for v in grafana_volumes)
+    dashboards_mount = next(v for v in grafana_volumes if v.startswith("./deploy/grafana/dashboards:"))
+    provider = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards" / "anchang.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == dashboards_mount.split(":")[1]
+
+
+def grafana_dashboards():
+    return [json.loads(path.read_text()) for path in sorted((GRAFANA_DIR / "dashboards").glob("*.json"))]
+
+
+def test_grafana_dashboards_use_the_provisioned_datasource(services):
+    datasources = yaml.safe_load(
+        (GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"]
+    uids = {source["uid"] for source in datasources}
+    assert {urlsplit(source["url"]).hostname for source in datasources} <= set(services)
+    dashboards = grafana_dashboards()
+    assert dashboards
+    for dashboard in dashboards:
+        assert dashboard["uid"] and dashboard["panels"]
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] in uids
+            assert panel["targets"] and all(target["expr"] for target in panel["targets"])
+
+
+# --- tools, where installed ------------------------------------------------------------------------
+
+
+def promtool():
+    path = shutil.which("promtool")
+    if path is None:
+        pytest.skip("promtool is not installed (apt-get install prometheus)")
+    return path
+
+
+def run(args, **kwargs):
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False, **kwargs)
+    assert result.returncode == 0, f"{' '.join(map(str, args))}:\n{result.stdout}{result.stderr}"
+    return result
+
+
+def test_promtool_accepts_config_and_rules():
+    tool = promtool()
+    for config in sorted(PROMETHEUS_DIR.glob("prometheus*.yml")):
+        run([tool, "check", "config", config.name], cwd=PROMETHEUS_DIR)
+    run([tool, "check", "rules", *sorted(str(p) for p in (PROMETHEUS_DIR / "rules").glob("*.yml"))])
+
+
+def test_promtool_rule_unit_tests_pass():
+    tool = promtool()
+    tests = sorted(str(p.relative_to(PROMETHEUS_DIR)) for p in (PROMETHEUS_DIR / "tests").glob("*.yml"))
+    assert tests
+    run([tool, "test", "rules", *tests], cwd=PROMETHEUS_DIR)
+
+
+def test_grafana_queries_are_valid_promql(tmp_path):
+    """Each panel's query, with Grafana's variables filled in, parses as PromQL (via promtool)."""
+    tool = promtool()
+    rules = []
+    for dashboard in grafana_dashboards():
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                expr = (target["expr"].replace("$__rate_interval", "5m").replace("$__interval", "1m")
+                        .replace("$service", ".*"))
+                rules.append({"record": f"dashboard_check:{len(rules)}", "expr": expr})
+    path = tmp_path / "dashboard_queries.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    run([tool, "check", "rules", str(path)])
+
+
+def compose_cli():
+    """``[docker, compose]`` if the compose plugin runs here (``config`` needs no engine), else skip."""
+    docker = shutil.which("docker")
+    if docker is None:
+        pytest.skip("docker CLI not installed")
+    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("the docker compose plugin is not installed: "
+                    + (probe.stderr or probe.stdout).strip().splitlines()[0])
+    return [docker, "compose"]
+
+
+def test_docker_compose_config_accepts_the_file():
+    env = dict(os.environ, ANCHANG_ADMIN_PASSWORD="static-check-only")
+    run([*compose_cli(), "-f", str(COMPOSE_FILE), "config", "-q"], cwd=REPO, env=env)
+
+
+def test_docker_compose_config_refuses_a_missing_admin_password():
+    env = {k: v for k, v in os.environ.items() if k != "ANCHANG_ADMIN_PASSWORD"}
+    result = subprocess.run([*compose_cli(), "-f", str(COMPOSE_FILE), "config", "-q"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode != 0 and "ANCHANG_ADMIN_PASSWORD" in result.stderr

@@ -1,0 +1,66 @@
+"""The Vault client's authentication against a real OpenBao: AppRole login, renewal, re-login."""
+import time
+
+import pytest
+
+from anchang_common.errors import DependencyUnavailable
+from anchang_common.vault import VaultClient, VaultRequestError
+
+
+@pytest.fixture
+def approle(vault_server):
+    root = vault_server.client()
+    if "approle/" not in root.sys.list_auth_methods()["data"]:
+        root.sys.enable_auth_method("approle")
+    root.auth.approle.create_or_update_approle(
+        "anchang-staff-test", token_policies=["anchang-staff"], token_ttl="6s", token_max_ttl="1h")
+    role_id = root.auth.approle.read_role_id("anchang-staff-test")["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id("anchang-staff-test")["data"]["secret_id"]
+    return root, {"ADDR": vault_server.addr, "ROLE_ID": role_id, "SECRET_ID": secret_id}
+
+
+def accessor(client):
+    return client._client.auth.token.lookup_self()["data"]["accessor"]
+
+
+def wait_until(condition, timeout=10.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(interval)
+
+
+def test_approle_login_then_renewal_before_expiry(approle):
+    root, config = approle
+    client = VaultClient(config, "staff")
+    client.sign("anchang-auth", b"payload")
+    first = accessor(client)
+    # let the 6 s token age past two thirds of its life: the next call renews it instead of failing
+    wait_until(lambda: root.auth.token.lookup_accessor(first)["data"]["ttl"] <= 1)
+    client.sign("anchang-auth", b"payload")
+    assert accessor(client) == first
+    assert root.auth.token.lookup_accessor(first)["data"]["ttl"] >= 3
+
+
+def test_a_revoked_token_is_replaced_by_logging_in_again(approle):
+    root, config = approle
+    client = VaultClient(config, "staff")
+    client.sign("anchang-auth", b"payload")
+    first = accessor(client)
+    root.auth.token.revoke_accessor(first)
+    client.sign("anchang-auth", b"payload")
+    assert accessor(client) != first
+
+
+def test_a_static_token_without_rights_is_refused_not_retried_forever(vault_server, service_tokens):
+    client = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["ticket"]}, "ticket")
+    with pytest.raises(VaultRequestError):
+        client.decrypt_batch("anchang-pii", [("vault:v1:AAAA", "client/1/phone")])
+
+
+def test_an_unreachable_vault_is_dependency_unavailable():
+    client = VaultClient({"ADDR": "http://127.0.0.1:9", "TOKEN": "t", "TIMEOUT_SECONDS": 1}, "staff")
+    started = time.monotonic()
+    with pytest.raises(DependencyUnavailable):
+        client.sign("anchang-auth", b"payload")
+    assert time.monotonic() - started < 5  # bounded retries, not a hang
