@@ -266,3 +266,30 @@ def test_idempotency_key_returns_the_first_result(harness, admin):
         applied = rpc.staff.apply("service-agent", candidate(), idempotency_key="cand-1")
         assert rpc.staff.apply("service-agent", candidate(), idempotency_key="cand-1") == applied
     assert first == again
+
+
+def test_every_method_names_the_bad_field(harness, admin):
+    staff_id = hire_and_activate(harness, admin, "han.shi", ["agent"])
+    with harness.rpc(admin) as rpc:
+        before = rpc.staff.get_staff(staff_id)
+        applied = rpc.staff.apply("service-agent", candidate())
+        calls = [
+            (lambda: rpc.staff.complete_training(staff_id, "cooking", 80), "module_code"),
+            (lambda: rpc.staff.complete_training(staff_id, "culture", 101), "score"),
+            (lambda: rpc.staff.add_certificate(staff_id, {"code": "x1", "name": "X", "issued_on": "2025-01-01",
+                                                          "expires_on": "2024-01-01"}), "certificate.expires_on"),
+            (lambda: rpc.staff.set_status(staff_id, "retired"), "status"),
+            (lambda: rpc.staff.set_roles(staff_id, []), "roles"),
+            (lambda: rpc.staff.available_agents("gardening"), "category"),
+            (lambda: rpc.staff.list_staff(status="asleep"), "status"),
+            (lambda: rpc.staff.record_assessment(applied["candidate_id"], {"communication": 11}), "scores."),
+            (lambda: rpc.staff.get_staff(""), "staff_id"),
+            (lambda: rpc.staff.create_position(position(), idempotency_key=""), "idempotency_key"),
+        ]
+        for call, field in calls:
+            with pytest.raises(RemoteError) as raised:
+                call()
+            assert raised.value.exc_type == "ValidationError", field
+            assert field in raised.value.value, (field, raised.value.value)
+        assert rpc.staff.get_staff(staff_id) == before
+        assert rpc.staff.decide(applied["candidate_id"])["assessments"] == []
