@@ -5,6 +5,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.exceptions import RemoteError
+from prometheus_client import REGISTRY
 
 from anchang_common.auth import AUTH_KEY, Principal, TokenIssuer
 from anchang_common.vault import VaultClient
@@ -92,3 +93,15 @@ def test_only_vault_can_sign_tokens_for_other_services(vault_server, service_tok
     with pytest.raises(Exception) as raised:
         TokenIssuer(ticket_vault).issue(principal)
     assert type(raised.value).__name__ == "VaultRequestError"
+
+
+def test_tokens_naming_an_unknown_key_version_do_not_hammer_vault(harness, staff):
+    session = login(harness)
+    claims = jwt.decode(session["token"], options={"verify_signature": False})
+    forged = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA",
+                        headers={"kid": "anchang-auth:999"})
+    reads = {"operation": "read_key", "outcome": "ok"}
+    before = REGISTRY.get_sample_value("anchang_vault_operations_total", reads) or 0
+    for _ in range(5):
+        assert _call_get_staff(harness, forged).exc_type == "Unauthenticated"
+    assert (REGISTRY.get_sample_value("anchang_vault_operations_total", reads) or 0) == before

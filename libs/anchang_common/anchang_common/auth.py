@@ -9,8 +9,8 @@ import base64
 import json
 import logging
 import threading
+import time
 import uuid
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -33,6 +33,8 @@ ISSUER = "anchang-staff"
 ROLES = ("agent", "supervisor", "hr", "auditor", "admin")
 DEFAULT_TTL_SECONDS = 3600
 CLOCK_LEEWAY_SECONDS = 5
+#: the shortest time between two fetches of the public keys for tokens naming an unknown key version
+MIN_REFRESH_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class TokenVerifier:
     def __init__(self, vault_client):
         self.vault_client = vault_client
         self._keys = {}
+        self._refreshed_at = None
         self._lock = threading.Lock()
 
     def refresh(self):
@@ -102,13 +105,18 @@ class TokenVerifier:
             except VaultRequestError as error:
                 raise DependencyUnavailable("vault unavailable") from error
             self._keys = {v: Ed25519PublicKey.from_public_bytes(k) for v, k in fetched.items()}
+            self._refreshed_at = time.monotonic()
+
+    def _may_refresh(self):
+        # a token naming an unknown key version must not turn into one Vault call per request
+        return self._refreshed_at is None or time.monotonic() - self._refreshed_at >= MIN_REFRESH_SECONDS
 
     def _public_key(self, kid):
         name, _, version = (kid or "").partition(":")
         if name != AUTH_KEY or not version.isdigit():
             raise Unauthenticated("invalid token")
         version = int(version)
-        if version not in self._keys:
+        if version not in self._keys and self._may_refresh():
             self.refresh()
         if version not in self._keys:
             raise Unauthenticated("invalid token")
@@ -172,9 +180,6 @@ class Authorization:
 
 class Auth(DependencyProvider):
     """Verifies the caller's token. Needs the service's ``Vault`` and ``Database`` dependencies."""
-
-    def __init__(self):
-        self.workers = weakref.WeakKeyDictionary()
 
     def start(self):
         # siblings are all set up before any extension starts
