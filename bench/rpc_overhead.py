@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from anchang_common.auth import CONTEXT_KEY
-from bench.stack import bench_stack
+from bench.stack import PG_URL, bench_stack
 from staff.bootstrap import seed_admin
 from staff.service import Service as StaffService
 
@@ -42,7 +42,13 @@ def throughput(amqp_uri, call, calls_per_caller, token=None):
 
 
 def run(calls_per_caller=300):
-    with bench_stack() as (start, amqp_uri):
+    """One figure per database dialect at hand (PostgreSQL where ``ANCHANG_BENCH_PG_URL`` is set)."""
+    for dialect in ("sqlite", "postgresql") if PG_URL else ("sqlite",):
+        yield measure(dialect, calls_per_caller)
+
+
+def measure(dialect, calls_per_caller):
+    with bench_stack(dialect) as (start, amqp_uri):
         start(EchoService, "ticket")
         staff = start(StaffService, "staff")
         seed_admin(staff.config["DATABASE_URL"], PASSWORD)
@@ -51,6 +57,6 @@ def run(calls_per_caller=300):
         echo_rate = throughput(amqp_uri, lambda p: p.echo.echo("x"), calls_per_caller)
         staff_rate = throughput(amqp_uri, lambda p: p.staff.get_staff(session["staff_id"]),
                                 calls_per_caller, session["token"])
-    yield {"figure": "rpc_overhead", "method": "staff.get_staff", "callers": CALLERS,
+    return {"figure": "rpc_overhead", "method": "staff.get_staff", "database": dialect, "callers": CALLERS,
            "calls_per_second": round(staff_rate, 1), "echo_calls_per_second": round(echo_rate, 1),
            "ratio_to_echo": round(staff_rate / echo_rate, 3)}
