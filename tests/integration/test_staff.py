@@ -7,6 +7,7 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 
+from anchang_common.db import Database
 from anchang_common.entrypoints import event_handler
 from anchang_common.events import make_envelope
 from staff.bootstrap import seed_admin
@@ -42,8 +43,6 @@ class Listener:
     """Records the staff events another service would receive."""
 
     name = "listener"
-
-    from anchang_common.db import Database
     db = Database()
 
     @event_handler("staff", "certificate_expiring")
