@@ -292,3 +292,21 @@ def test_every_method_names_the_bad_field(harness, admin):
             assert field in raised.value.value, (field, raised.value.value)
         assert rpc.staff.get_staff(staff_id) == before
         assert rpc.staff.decide(applied["candidate_id"])["assessments"] == []
+
+
+def test_two_concurrent_hires_of_one_candidate_make_one_account(harness, admin):
+    with harness.rpc(admin) as rpc:
+        rpc.staff.create_position(position())
+        applied = rpc.staff.apply("service-agent", candidate())
+        rpc.staff.record_assessment(applied["candidate_id"], GOOD_SCORES)
+        racing = [rpc.staff.hire.call_async(applied["candidate_id"], username, PASSWORD, ["agent"])
+                  for username in ("chen.yi", "chen.er")]
+        outcomes = []
+        for reply in racing:
+            try:
+                outcomes.append(reply.result()["status"])
+            except RemoteError as error:
+                outcomes.append(error.exc_type)
+        assert sorted(outcomes) == ["Conflict", "onboarding"]
+        assert sorted(s["username"] for s in rpc.staff.list_staff()) in (
+            ["admin", "chen.er"], ["admin", "chen.yi"])

@@ -69,7 +69,7 @@ class Staff(Base):
     roles: Mapped[list] = mapped_column(sa.JSON)
     skills: Mapped[list] = mapped_column(sa.JSON)
     token_version: Mapped[int] = mapped_column(sa.Integer, default=1)
-    candidate_id: Mapped[str | None] = mapped_column(sa.ForeignKey("candidates.id"))
+    candidate_id: Mapped[str | None] = mapped_column(sa.ForeignKey("candidates.id"), unique=True)
     position_code: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

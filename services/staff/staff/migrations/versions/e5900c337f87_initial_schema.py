@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: ade327ce0721
+Revision ID: e5900c337f87
 Revises: 
-Create Date: 2026-11-27 17:43:06.321162
+Create Date: 2026-11-27 18:11:08.919497
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'ade327ce0721'
+revision = 'e5900c337f87'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -112,6 +112,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['candidate_id'], ['candidates.id'], ),
     sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('candidate_id'),
     sa.UniqueConstraint('username')
     )
     with op.batch_alter_table('staff', schema=None) as batch_op:
