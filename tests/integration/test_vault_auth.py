@@ -64,3 +64,11 @@ def test_an_unreachable_vault_is_dependency_unavailable():
     with pytest.raises(DependencyUnavailable):
         client.sign("anchang-auth", b"payload")
     assert time.monotonic() - started < 5  # bounded retries, not a hang
+
+
+def test_a_missing_token_file_says_which_file(vault_server, tmp_path):
+    missing = tmp_path / "staff.token"
+    client = VaultClient({"ADDR": vault_server.addr, "TOKEN_FILE": str(missing)}, "staff")
+    with pytest.raises(VaultRequestError) as raised:
+        client.public_keys("anchang-auth")
+    assert str(missing) in str(raised.value)

@@ -71,7 +71,11 @@ class VaultClient:
         else:
             token = config.get("TOKEN")
             if not token and config.get("TOKEN_FILE"):
-                token = Path(config["TOKEN_FILE"]).read_text().strip()
+                try:
+                    token = Path(config["TOKEN_FILE"]).read_text().strip()
+                except OSError as error:
+                    raise VaultRequestError(
+                        f"VAULT_TOKEN_FILE {config['TOKEN_FILE']} cannot be read ({error.strerror})") from None
             if not token:
                 raise VaultRequestError("no Vault credentials configured (VAULT_TOKEN, VAULT_ROLE or AppRole)")
             self._client.token = token
