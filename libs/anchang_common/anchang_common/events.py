@@ -9,7 +9,6 @@ that was rolled back. It may be published twice, which idempotent handlers absor
 import logging
 import time
 import uuid
-import weakref
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -105,7 +104,6 @@ class Events(EventDispatcher):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.buffers = weakref.WeakKeyDictionary()
         self.database = None
 
     def start(self):
@@ -120,10 +118,8 @@ class Events(EventDispatcher):
 
     def get_dependency(self, worker_ctx):
         session = (lambda: self.database.sessions.get(worker_ctx)) if self.database else None
-        buffer = EventBuffer(self.container.service_name, super().get_dependency(worker_ctx),
-                             session, self._delete_delivered)
-        self.buffers[worker_ctx] = buffer
-        return buffer
+        return EventBuffer(self.container.service_name, super().get_dependency(worker_ctx),
+                           session, self._delete_delivered)
 
     def _delete_delivered(self, event_ids):
         try:
