@@ -159,8 +159,8 @@ class Authorization:
         if self.principal is None:
             token = bearer_token(self._worker_ctx.context_data)
             principal = self._provider.verifier.verify(token)
-            session = self._provider.database.sessions.get(self._worker_ctx)
-            if principal.version < self._provider.current_version(principal.staff_id, session):
+            session = self._provider.database.sessions[self._worker_ctx]
+            if principal.version < self._provider.current_version(session, principal.staff_id):
                 raise Unauthenticated("token revoked")
             self.principal = principal
         return self.principal
@@ -201,21 +201,14 @@ class Auth(DependencyProvider):
             raise RuntimeError(f"Auth needs a {cls.__name__} dependency on the service")
         return found[0]
 
-    def current_version(self, staff_id, session=None):
+    def current_version(self, session, staff_id):
         """The newest token version this service has heard of for ``staff_id`` (0 when none).
 
-        Read in the worker's own session when there is one: no extra pooled connection per call.
+        Read in the worker's own session: no extra pooled connection per call. A database outage
+        reaches the caller as ``DependencyUnavailable`` through the entrypoint's error mapping.
         """
-        query = sa.select(token_versions.c.version).where(token_versions.c.staff_id == staff_id)
-        try:
-            if session is not None:
-                version = session.execute(query).scalar()
-            else:
-                with self.database.engine.connect() as connection:
-                    version = connection.execute(query).scalar()
-        except sa.exc.SQLAlchemyError as error:
-            raise DependencyUnavailable("database unavailable") from error
-        return version or 0
+        return session.execute(sa.select(token_versions.c.version).where(
+            token_versions.c.staff_id == staff_id)).scalar() or 0
 
     def get_dependency(self, worker_ctx):
         return Authorization(self, worker_ctx)

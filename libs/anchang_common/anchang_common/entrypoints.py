@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 #: any authenticated, active staff member
 ANY_STAFF = ()
 REQUEUE_DELAY_SECONDS = 1.0
-_PASSED_THROUGH_REMOTE = {"Unauthenticated", "Forbidden", "DependencyUnavailable"}
+_PASSED_THROUGH_REMOTE = {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden}
 
 
 def injected(service, kind):
@@ -68,13 +68,13 @@ def to_contract_error(error, call_id):
         return error
     if isinstance(error, sa_exc.IntegrityError):
         return Conflict("conflicts with an existing record")
-    if isinstance(error, sa_exc.SQLAlchemyError) and is_unavailable(error):
+    if is_unavailable(error):
         return DependencyUnavailable("database unavailable")
     if isinstance(error, (UnknownService, RpcTimeout)) or (
             isinstance(error, RemoteError) and error.exc_type == "DependencyUnavailable"):
         return DependencyUnavailable("a service this call needs is unavailable")
     if isinstance(error, RemoteError) and error.exc_type in _PASSED_THROUGH_REMOTE:
-        return {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden}[error.exc_type](error.value)
+        return _PASSED_THROUGH_REMOTE[error.exc_type](error.value)
     log.error("internal error", extra={"call_id": call_id, "error_type": type(error).__name__})
     return InternalError(call_id)
 
@@ -110,8 +110,7 @@ def rpc(fn=None, *, roles=ANY_STAFF, public=False, admin_inherits=True, active=T
 
 
 def is_transient(error):
-    return isinstance(error, DependencyUnavailable) or (
-        isinstance(error, sa_exc.SQLAlchemyError) and is_unavailable(error))
+    return isinstance(error, DependencyUnavailable) or is_unavailable(error)
 
 
 class ReliableEventHandler(EventHandler):
