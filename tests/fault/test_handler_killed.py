@@ -8,7 +8,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 
 from anchang_common.db import Database, make_engine
-from anchang_common.entrypoints import event_handler
+from anchang_common.entrypoints import UnitOfWork, event_handler
 from anchang_common.events import make_envelope
 
 effects = sa.Table("test_effects", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
@@ -18,6 +18,7 @@ state = {}
 
 class Counter:
     name = "counter"
+    unit_of_work = UnitOfWork()
     db = Database()
 
     @event_handler("source", "counted")

@@ -8,7 +8,8 @@ from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
 from anchang_common.db import Database, make_engine
-from anchang_common.entrypoints import event_handler, rpc
+from anchang_common.permissions import PUBLIC, PermissionTable
+from anchang_common.entrypoints import UnitOfWork, event_handler, rpc
 from anchang_common.errors import Conflict
 from anchang_common.events import Events, make_envelope
 from anchang_common.tables import outbox
@@ -29,6 +30,7 @@ heard = []
 
 class Listener:
     name = "listener"
+    unit_of_work = UnitOfWork()
     db = Database()
 
     @event_handler("uow", "noted")
@@ -38,10 +40,12 @@ class Listener:
 
 class UnitOfWorkService:
     name = "uow"
+    unit_of_work = UnitOfWork()
+    permissions = PermissionTable({"add": PUBLIC, "slow": PUBLIC, "fast": PUBLIC})
     db = Database()
     events = Events()
 
-    @rpc(public=True)
+    @rpc
     def add(self, kind, then_fail=False):
         self.db.execute(sa.insert(notes).values(kind=kind))
         self.events.dispatch("uow.noted", {"kind": kind})
@@ -49,13 +53,13 @@ class UnitOfWorkService:
             raise Conflict("failing after the write")
         return "ok"
 
-    @rpc(public=True)
+    @rpc
     def slow(self):
         progress["slow_started"].send(True)
         self.db.execute(sa.text(SLOW_QUERY[self.db.bind.dialect.name])).all()
         progress["slow_done"] = True
 
-    @rpc(public=True)
+    @rpc
     def fast(self):
         self.db.execute(sa.text("SELECT 1")).scalar()
         return progress.get("slow_done", False)

@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from anchang_common.base import ServiceBase
 from anchang_common.db import Database, make_engine
+from anchang_common.permissions import PUBLIC, PermissionTable
 from anchang_common.entrypoints import event_handler, rpc
 from anchang_common.errors import DependencyUnavailable, NotFound, ValidationError
 from anchang_common.events import make_envelope
@@ -21,21 +22,22 @@ attempts = {"flaky": 0}
 
 class ContractService(ServiceBase):
     name = "contract"
+    permissions = PermissionTable({"explode": PUBLIC, "missing": PUBLIC, "invalid": PUBLIC, "duplicate": PUBLIC})
     db = Database()
 
-    @rpc(public=True)
+    @rpc
     def explode(self, phone):
         raise RuntimeError(f"unexpected failure while handling {phone}")
 
-    @rpc(public=True)
+    @rpc
     def missing(self):
         raise NotFound("thing not found")
 
-    @rpc(public=True)
+    @rpc
     def invalid(self):
         raise ValidationError({"ticket.priority": "must be one of low, normal, high, urgent"})
 
-    @rpc(public=True)
+    @rpc
     def duplicate(self):
         self.db.execute(sa.insert(handled).values(id=1, event_id="a"))
         self.db.flush()
@@ -105,7 +107,7 @@ def test_metrics_and_health_endpoints(harness, contract):
     assert service.get("/health/live").status_code == 200
     ready = service.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"broker": "ok", "database": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"broker": "ok", "database": "ok", "vault": "ok"}}
 
 
 def sample(running, name, **labels):

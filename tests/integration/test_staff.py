@@ -7,8 +7,8 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 
-from anchang_common.db import Database
-from anchang_common.entrypoints import event_handler
+
+from anchang_common.entrypoints import UnitOfWork, event_handler
 from anchang_common.events import make_envelope
 from staff.bootstrap import seed_admin
 
@@ -43,7 +43,7 @@ class Listener:
     """Records the staff events another service would receive."""
 
     name = "listener"
-    db = Database()
+    unit_of_work = UnitOfWork()
 
     @event_handler("staff", "certificate_expiring")
     def on_expiring(self, envelope):
@@ -109,7 +109,9 @@ def test_apply_assess_decide_hire_train_activate_login(harness, admin):
     with harness.rpc() as rpc:
         session = rpc.staff.login("zhang.san", PASSWORD)
     assert session["roles"] == ["agent"]
-    with harness.rpc(session["token"]) as rpc:
+    with harness.rpc(session["token"]) as rpc:  # the agent works now
+        assert rpc.staff.get_staff(hired["staff_id"])["status"] == "active"
+    with harness.rpc(admin) as rpc:
         agents = rpc.staff.available_agents("repair")
         assert [a["staff_id"] for a in agents] == [hired["staff_id"]]
         assert rpc.staff.available_agents("complaint") == []

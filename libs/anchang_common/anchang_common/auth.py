@@ -7,6 +7,7 @@ A token carries the staff member's id, roles, status and *token version*. ``set_
 """
 import base64
 import json
+import re
 import logging
 import threading
 import time
@@ -15,22 +16,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
-import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from nameko.extensions import DependencyProvider
 
-from anchang_common.config import AUTH
-from anchang_common.db import Database
-from anchang_common.errors import DependencyUnavailable, Forbidden, Unauthenticated
-from anchang_common.tables import token_versions
-from anchang_common.vault import Vault, VaultRequestError
+from anchang_common.errors import DependencyUnavailable, Unauthenticated
+from anchang_common.permissions import ROLES, SERVICES, STATUSES
+from anchang_common.vault import VaultRequestError
 
 log = logging.getLogger(__name__)
 
 AUTH_KEY = "anchang-auth"
 CONTEXT_KEY = "authorization"
 ISSUER = "anchang-staff"
-ROLES = ("agent", "supervisor", "hr", "auditor", "admin")
+SERVICE_CONTEXT_KEY = "service_authorization"
+MAX_TOKEN_LENGTH = 4096
+MAX_TOKEN_VERSION = 2**31 - 1
+MAX_SERVICE_TOKEN_LIFETIME_SECONDS = 24 * 3600
+_KEY_ID = re.compile(rf"{AUTH_KEY}:([0-9]{{1,9}})")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEFAULT_TTL_SECONDS = 3600
 CLOCK_LEEWAY_SECONDS = 5
 #: the shortest time between two fetches of the public keys for tokens naming an unknown key version
@@ -46,6 +48,8 @@ class Principal:
     roles: tuple
     status: str
     version: int
+    must_change_password: bool = False
+    issued_at: int = 0
 
     def has_any(self, roles, admin_inherits=True):
         """Whether the caller holds one of ``roles``; ``admin`` holds every role unless told otherwise."""
@@ -73,6 +77,8 @@ class TokenIssuer:
             "roles": list(principal.roles), "st": principal.status, "ver": principal.version,
             "iat": int(now.timestamp()), "exp": int(expires_at.timestamp()), "jti": uuid.uuid4().hex,
         }
+        if principal.must_change_password:
+            claims["mcp"] = True
         if self._key_version is None:
             self._key_version = max(self.vault_client.public_keys(AUTH_KEY))
         # the signed header names the key version; Vault signs with its newest one, so a rotation
@@ -89,10 +95,16 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    """Verifies tokens against the public keys of ``anchang-auth``, cached and refreshed on a new key id."""
+    """Verifies tokens against the public keys of ``anchang-auth``, cached and refreshed on a new key id.
 
-    def __init__(self, vault_client):
+    A token is refused unless every claim has its type and bounds: a lifetime no longer than the
+    configured one (plus leeway), a version in range, known roles and status. Any malformed
+    credential is ``Unauthenticated``, never an internal error.
+    """
+
+    def __init__(self, vault_client, max_lifetime_seconds=DEFAULT_TTL_SECONDS):
         self.vault_client = vault_client
+        self.max_lifetime_seconds = max_lifetime_seconds
         self._keys = {}
         self._refreshed_at = None
         self._lock = threading.Lock()
@@ -112,10 +124,10 @@ class TokenVerifier:
         return self._refreshed_at is None or time.monotonic() - self._refreshed_at >= MIN_REFRESH_SECONDS
 
     def _public_key(self, kid):
-        name, _, version = (kid or "").partition(":")
-        if name != AUTH_KEY or not version.isdigit():
+        match = _KEY_ID.fullmatch(kid) if isinstance(kid, str) else None
+        if match is None:
             raise Unauthenticated("invalid token")
-        version = int(version)
+        version = int(match.group(1))
         if version not in self._keys and self._may_refresh():
             self.refresh()
         if version not in self._keys:
@@ -124,6 +136,8 @@ class TokenVerifier:
 
     def verify(self, token):
         """The ``Principal`` of a valid token; ``Unauthenticated`` for a forged, malformed or expired one."""
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+            raise Unauthenticated("invalid token")
         try:
             header = jwt.get_unverified_header(token)
             claims = jwt.decode(
@@ -132,83 +146,99 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub", "ver", "roles", "st"]})
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("token expired") from None
-        except jwt.InvalidTokenError:
+        except (jwt.InvalidTokenError, AttributeError, TypeError, ValueError):
             raise Unauthenticated("invalid token") from None
-        return Principal(staff_id=str(claims["sub"]), username=str(claims.get("name", "")),
-                         roles=tuple(claims["roles"]), status=str(claims["st"]), version=int(claims["ver"]))
+        return self._principal(claims)
+
+    def _principal(self, claims):
+        valid = (
+            _is_int(claims["iat"]) and _is_int(claims["exp"])
+            and 0 < claims["exp"] - claims["iat"] <= self.max_lifetime_seconds + CLOCK_LEEWAY_SECONDS
+            and _is_int(claims["ver"]) and 0 <= claims["ver"] <= MAX_TOKEN_VERSION
+            and isinstance(claims["sub"], str) and _ID.fullmatch(claims["sub"])
+            and isinstance(claims.get("name", ""), str) and len(claims.get("name", "")) <= 100
+            and isinstance(claims["roles"], list) and all(r in ROLES for r in claims["roles"])
+            and claims["st"] in STATUSES and isinstance(claims.get("mcp", False), bool))
+        if not valid:
+            raise Unauthenticated("invalid token")
+        return Principal(staff_id=claims["sub"], username=claims.get("name", ""),
+                         roles=tuple(claims["roles"]), status=claims["st"], version=claims["ver"],
+                         must_change_password=claims.get("mcp", False), issued_at=claims["iat"])
 
 
-def bearer_token(context_data):
-    value = (context_data or {}).get(CONTEXT_KEY) or ""
+class ServiceTokenVerifier:
+    """Verifies service identities: Vault identity tokens (OIDC) signed by Vault's identity keys.
+
+    The keys (``identity/oidc/.well-known/keys``) are fetched at start and then at most every
+    ``MIN_REFRESH_SECONDS``, whatever key ids callers send. Only Vault signs these tokens, and each
+    service's Vault policy lets it obtain only its own (the custom claim ``service``).
+    """
+
+    def __init__(self, vault_client):
+        self.vault_client = vault_client
+        self._keys = {}
+        self._refreshed_at = None
+        self._lock = threading.Lock()
+
+    def refresh(self):
+        with self._lock:
+            keys = {}
+            for jwk in self.vault_client.identity_keys().get("keys", []):
+                try:
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk).key
+                except (jwt.PyJWKError, KeyError, TypeError):
+                    continue  # not a key this verifier accepts
+            self._keys = keys
+            self._refreshed_at = time.monotonic()
+
+    def _public_key(self, kid):
+        if not isinstance(kid, str):
+            raise Unauthenticated("invalid service token")
+        if kid not in self._keys and (
+                self._refreshed_at is None or time.monotonic() - self._refreshed_at >= MIN_REFRESH_SECONDS):
+            self.refresh()
+        if kid not in self._keys:
+            raise Unauthenticated("invalid service token")
+        return self._keys[kid]
+
+    def verify(self, token):
+        """The name of the service the token was issued to; ``Unauthenticated`` otherwise."""
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+            raise Unauthenticated("invalid service token")
+        try:
+            header = jwt.get_unverified_header(token)
+            claims = jwt.decode(token, self._public_key(header.get("kid")), algorithms=["EdDSA"],
+                                leeway=CLOCK_LEEWAY_SECONDS, options={"verify_aud": False,
+                                                                      "require": ["exp", "iat"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("service token expired") from None
+        except (jwt.InvalidTokenError, AttributeError, TypeError, ValueError):
+            raise Unauthenticated("invalid service token") from None
+        service = claims.get("service")
+        if service not in SERVICES or not (_is_int(claims["exp"]) and _is_int(claims["iat"])) or (
+                claims["exp"] - claims["iat"] > MAX_SERVICE_TOKEN_LIFETIME_SECONDS):
+            raise Unauthenticated("invalid service token")
+        return service
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def bearer_token(context_data, key=CONTEXT_KEY):
+    """The token of ``Bearer <token>`` under ``key``; ``None`` when absent; ``Unauthenticated`` when
+    the value is not of that shape (whatever its type)."""
+    value = (context_data or {}).get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TOKEN_LENGTH + 10:
+        raise Unauthenticated("malformed credentials")
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("missing bearer token")
+        raise Unauthenticated("malformed credentials")
     return token.strip()
 
 
-class Authorization:
-    """What a worker sees as ``self.auth``: the caller's verified identity and the permission check."""
-
-    def __init__(self, provider, worker_ctx):
-        self._provider = provider
-        self._worker_ctx = worker_ctx
-        self.principal = None
-
-    def authenticate(self):
-        """The caller's ``Principal``; ``Unauthenticated`` unless the token is valid and current."""
-        if self.principal is None:
-            token = bearer_token(self._worker_ctx.context_data)
-            principal = self._provider.verifier.verify(token)
-            session = self._provider.database.sessions[self._worker_ctx]
-            if principal.version < self._provider.current_version(session, principal.staff_id):
-                raise Unauthenticated("token revoked")
-            self.principal = principal
-        return self.principal
-
-    def issue(self, principal):
-        """``(token, expires_at)`` for ``principal`` (the ``login`` of the staff service)."""
-        return self._provider.issuer.issue(principal, self._provider.ttl_seconds)
-
-    def require(self, roles, admin_inherits=True, active=True):
-        """The caller's ``Principal`` if it holds one of ``roles`` (any role when empty); else ``Forbidden``."""
-        principal = self.authenticate()
-        if active and principal.status != "active":
-            raise Forbidden("account is not active")
-        if roles and not principal.has_any(roles, admin_inherits):
-            raise Forbidden("not permitted")
-        return principal
-
-
-class Auth(DependencyProvider):
-    """Verifies the caller's token. Needs the service's ``Vault`` and ``Database`` dependencies."""
-
-    def start(self):
-        # siblings are all set up before any extension starts
-        self.ttl_seconds = int((self.container.config.get(AUTH) or {}).get(
-            "TOKEN_TTL_SECONDS") or DEFAULT_TTL_SECONDS)
-        self.vault_client = self._sibling(Vault).client
-        self.verifier = TokenVerifier(self.vault_client)
-        self.issuer = TokenIssuer(self.vault_client)
-        self.database = self._sibling(Database)
-        try:  # so tokens can be verified even if Vault goes away later
-            self.verifier.refresh()
-        except DependencyUnavailable:
-            log.warning("vault unavailable at start; public keys will be fetched on first use")
-
-    def _sibling(self, cls):
-        found = [d for d in self.container.dependencies if isinstance(d, cls)]
-        if not found:
-            raise RuntimeError(f"Auth needs a {cls.__name__} dependency on the service")
-        return found[0]
-
-    def current_version(self, session, staff_id):
-        """The newest token version this service has heard of for ``staff_id`` (0 when none).
-
-        Read in the worker's own session: no extra pooled connection per call. A database outage
-        reaches the caller as ``DependencyUnavailable`` through the entrypoint's error mapping.
-        """
-        return session.execute(sa.select(token_versions.c.version).where(
-            token_versions.c.staff_id == staff_id)).scalar() or 0
-
-    def get_dependency(self, worker_ctx):
-        return Authorization(self, worker_ctx)
+def identity_role(service):
+    """The Vault OIDC role whose tokens name ``service``."""
+    return f"anchang-{service}"

@@ -1,4 +1,4 @@
-"""The ``Database`` dependency: one SQLAlchemy session per worker.
+"""The database: one SQLAlchemy session per worker, shared by the extensions that declare ``WorkerSessions``.
 
 The session is committed by the entrypoint (see ``entrypoints``) before the caller is answered or the
 event acknowledged, and rolled back when the worker fails. Neither dialect blocks the eventlet hub:
@@ -9,12 +9,13 @@ import time
 import weakref
 
 import sqlalchemy as sa
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session
 
 from anchang_common.config import DATABASE_URL
 from anchang_common.errors import DependencyUnavailable
+from anchang_common.health import HealthChecks
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
 
@@ -68,30 +69,35 @@ def is_unavailable(error):
         isinstance(error, exc.DBAPIError) and error.connection_invalidated)
 
 
-class Database(DependencyProvider):
-    """Gives each worker a ``sqlalchemy.orm.Session`` on the service's own database.
+class WorkerSessions(SharedExtension):
+    """The container's engine and one ``Session`` per worker, shared by every extension that declares
+    it (the storage, the token check, the outbox, the unit of work), so that they all write in the
+    worker's one transaction. Registers the readiness check ``database``."""
 
-    ``health_check()`` is used by ``/health/ready``.
-    """
+    health = HealthChecks()
 
     def __init__(self, url_key=DATABASE_URL):
+        super().__init__()
         self.url_key = url_key
         self.engine = None
-        self.sessions = weakref.WeakKeyDictionary()
+        self._sessions = weakref.WeakKeyDictionary()
 
     def setup(self):
         self.engine = make_engine(self.container.config[self.url_key])
+        self.health.register("database", self.health_check)
 
     def stop(self):
         self.engine.dispose()
 
-    def get_dependency(self, worker_ctx):
-        session = Session(self.engine, expire_on_commit=False)
-        self.sessions[worker_ctx] = session
+    def session(self, worker_ctx):
+        """The worker's session, opened on first use."""
+        session = self._sessions.get(worker_ctx)
+        if session is None:
+            session = self._sessions[worker_ctx] = Session(self.engine, expire_on_commit=False)
         return session
 
-    def worker_teardown(self, worker_ctx):
-        session = self.sessions.pop(worker_ctx, None)
+    def close(self, worker_ctx):
+        session = self._sessions.pop(worker_ctx, None)
         if session is not None:
             session.close()  # rolls back anything the entrypoint did not commit
 
@@ -103,3 +109,30 @@ class Database(DependencyProvider):
         except exc.SQLAlchemyError as error:
             raise DependencyUnavailable("database unavailable") from error
         return time.perf_counter() - started
+
+
+class Database(DependencyProvider):
+    """Injects the worker's ``sqlalchemy.orm.Session`` (for services without a storage wrapper)."""
+
+    sessions = WorkerSessions()
+
+    def get_dependency(self, worker_ctx):
+        return self.sessions.session(worker_ctx)
+
+    def worker_teardown(self, worker_ctx):
+        self.sessions.close(worker_ctx)
+
+
+class Storage(DependencyProvider):
+    """Base of a service's storage provider: injects ``wrapper(session)``, a documented object holding
+    the service's queries and its row <-> domain mapping (``service.py`` stays free of SQL)."""
+
+    sessions = WorkerSessions()
+    #: the class whose instance workers get; it takes the worker's session
+    wrapper = None
+
+    def get_dependency(self, worker_ctx):
+        return self.wrapper(self.sessions.session(worker_ctx))
+
+    def worker_teardown(self, worker_ctx):
+        self.sessions.close(worker_ctx)

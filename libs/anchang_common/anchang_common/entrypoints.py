@@ -1,65 +1,37 @@
 """Anchang's entrypoints: nameko's ``rpc``, ``event_handler`` and ``timer`` workers run as one unit
-of work — permission checked first, the database session committed before the caller is answered or
-the event acknowledged, events published only after that commit, everything rolled back on failure.
+of work — arguments checked against the method's signature, the caller checked against the service's
+permission table, the database session committed before the caller is answered or the event
+acknowledged, events published only after that commit, everything rolled back on failure.
 
-Errors leave as the contract's types (DESIGN §3): anything unexpected becomes ``InternalError``
-carrying the call id, with the details in the log only.
+Errors leave as the contract's types (docs/contract/rpc.md): anything unexpected becomes
+``InternalError`` carrying the call id, with the details in the log only.
+
+The wiring is declared: ``ServiceBase`` declares ``unit_of_work = UnitOfWork()``, which declares what
+it needs (the worker's session, the gate, the pending events) as nameko shared sub-extensions.
 """
 import functools
+import inspect
 import logging
 import time
 
 from nameko.events import EventHandler
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
 
-from anchang_common.auth import Authorization
-from anchang_common.db import is_unavailable
+from anchang_common import idempotency
+from anchang_common.db import WorkerSessions, is_unavailable
 from anchang_common.errors import (
     EXPECTED_ERRORS, AnchangError, Conflict, DependencyUnavailable, Forbidden, InternalError,
-    Unauthenticated)
-from anchang_common.events import EventBuffer, already_processed, mark_processed, parse_envelope
+    Unauthenticated, ValidationError)
+from anchang_common.events import PendingEvents, already_processed, mark_processed, parse_envelope
+from anchang_common.gate import Gate
 
 log = logging.getLogger(__name__)
 
-#: any authenticated, active staff member
-ANY_STAFF = ()
 REQUEUE_DELAY_SECONDS = 1.0
 _PASSED_THROUGH_REMOTE = {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden}
-
-
-def injected(service, kind):
-    """The dependencies of type ``kind`` injected into this worker's service instance."""
-    return [value for value in vars(service).values() if isinstance(value, kind)]
-
-
-def session_of(service):
-    """The worker's database session (the service must declare a ``Database`` dependency)."""
-    sessions = injected(service, Session)
-    if not sessions:
-        raise RuntimeError(f"{type(service).__name__} declares no Database dependency")
-    return sessions[0]
-
-
-def run_unit_of_work(service, fn, *args, **kwargs):
-    """Run ``fn``; commit every session, then publish queued events. On failure, nothing persists."""
-    sessions = injected(service, Session)
-    buffers = injected(service, EventBuffer)
-    try:
-        result = fn(*args, **kwargs)
-        for session in sessions:
-            session.commit()
-    except BaseException:
-        for session in sessions:
-            session.rollback()
-        for buffer in buffers:
-            buffer.discard()
-        raise
-    for buffer in buffers:
-        buffer.flush()
-    return result
 
 
 def to_contract_error(error, call_id):
@@ -79,8 +51,119 @@ def to_contract_error(error, call_id):
     return InternalError(call_id)
 
 
+class WorkerScope:
+    """What a worker sees as ``self.unit_of_work``: runs its method as one unit of work."""
+
+    def __init__(self, provider, worker_ctx):
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    @property
+    def session(self):
+        return self._provider.sessions.session(self._worker_ctx)
+
+    def run(self, call):
+        """``call()``; then commit, then publish the events it dispatched. On failure, nothing persists."""
+        session = self.session
+        try:
+            result = call()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            self._provider.pending.take(self._worker_ctx)
+            raise
+        self._provider.publish_committed(self._worker_ctx)
+        return result
+
+    def run_rpc(self, method_name, arguments, call):
+        """The gate first (who may call this, with these arguments), then the unit of work, answering
+        a retry that carries the same ``idempotency_key`` with the first result."""
+        caller = self._provider.gate.check(self._worker_ctx, method_name, arguments)
+        key = arguments.get(idempotency.ARGUMENT)
+        if key is None:
+            return self.run(call)
+
+        def once():
+            return idempotency.once(self.session, method_name, caller.identity, key, arguments, call)
+        return self.run(once)
+
+    def run_handler(self, envelope, call):
+        """Handle ``envelope`` once: an event id already processed is skipped."""
+        session = self.session
+        if already_processed(session, envelope["event_id"]):
+            return None
+
+        def handle():
+            result = call()
+            mark_processed(session, envelope)
+            return result
+        try:
+            return self.run(handle)
+        except sa_exc.IntegrityError:
+            if already_processed(session, envelope["event_id"]):
+                return None  # a concurrent delivery of the same event won
+            raise
+
+
+class UnitOfWork(DependencyProvider):
+    """Injects ``WorkerScope``; closes the worker's session at teardown."""
+
+    sessions = WorkerSessions()
+    gate = Gate()
+    pending = PendingEvents()
+
+    def get_dependency(self, worker_ctx):
+        return WorkerScope(self, worker_ctx)
+
+    def publish_committed(self, worker_ctx):
+        self.pending.publish(worker_ctx, self.sessions.engine)
+
+    def worker_teardown(self, worker_ctx):
+        self.pending.take(worker_ctx)
+        self.sessions.close(worker_ctx)
+
+
+def bind_arguments(fn, args, kwargs):
+    """``{name: value}`` of a call to ``fn`` (a method), defaults applied; ``ValidationError`` naming
+    every missing, unknown or surplus argument."""
+    signature = inspect.signature(fn)
+    try:
+        bound = signature.bind(None, *args, **kwargs)
+    except TypeError:
+        parameters = list(signature.parameters)[1:]
+        errors = {}
+        positional = [p for p in parameters if signature.parameters[p].kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        if len(args) > len(positional):
+            errors["arguments"] = f"takes at most {len(positional)} positional arguments"
+        given = set(positional[:len(args)]) | set(kwargs)
+        for name in kwargs:
+            if name not in parameters:
+                errors[name] = "unknown argument"
+            elif name in positional[:len(args)]:
+                errors[name] = "given twice"
+        for name in parameters:
+            if signature.parameters[name].default is inspect.Parameter.empty and name not in given:
+                errors[name] = "missing"
+        raise ValidationError(errors or {"arguments": "do not match the method"}) from None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    arguments.pop(next(iter(signature.parameters)))
+    return arguments
+
+
 class AnchangRpc(Rpc):
-    """nameko's ``Rpc``, replying with contract errors only."""
+    """nameko's ``Rpc``: arguments checked against the signature, contract errors only, and a method
+    without an entry in the service's permission table stops the service at start-up."""
+
+    gate = Gate()
+
+    def setup(self):
+        self.gate.require_entry(self.method_name)
+        super().setup()
+
+    def check_signature(self, args, kwargs):
+        bind_arguments(getattr(self.container.service_cls, self.method_name), args, kwargs)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:
@@ -89,24 +172,18 @@ class AnchangRpc(Rpc):
         return super().handle_result(message, worker_ctx, result, exc_info)
 
 
-def rpc(fn=None, *, roles=ANY_STAFF, public=False, admin_inherits=True, active=True, **kwargs):
-    """Declare an RPC method. ``roles``: who may call it (``admin`` holds every role unless
-    ``admin_inherits=False``); ``public=True``: no token needed (``login``)."""
+def rpc(fn=None, **kwargs):
+    """Declare an RPC method; who may call it is the service's permission table's business."""
     if fn is None:
-        return functools.partial(rpc, roles=roles, public=public, admin_inherits=admin_inherits,
-                                 active=active, **kwargs)
+        return functools.partial(rpc, **kwargs)
 
     @functools.wraps(fn)
-    def unit_of_work(self, *args, **call_kwargs):
-        if not public:
-            authorizations = injected(self, Authorization)
-            if not authorizations:
-                raise RuntimeError(f"{type(self).__name__} declares no Auth dependency")
-            authorizations[0].require(roles, admin_inherits=admin_inherits, active=active)
-        return run_unit_of_work(self, fn, self, *args, **call_kwargs)
+    def gated(self, *args, **call_kwargs):
+        arguments = bind_arguments(fn, args, call_kwargs)
+        return self.unit_of_work.run_rpc(fn.__name__, arguments, lambda: fn(self, *args, **call_kwargs))
 
     kwargs.setdefault("expected_exceptions", EXPECTED_ERRORS)
-    return AnchangRpc.decorator(**kwargs)(unit_of_work)
+    return AnchangRpc.decorator(**kwargs)(gated)
 
 
 def is_transient(error):
@@ -135,20 +212,7 @@ def event_handler(source_service, event_type, **kwargs):
         @functools.wraps(fn)
         def idempotent(self, payload):
             envelope = parse_envelope(payload)
-            session = session_of(self)
-            if already_processed(session, envelope["event_id"]):
-                return None
-
-            def handle():
-                result = fn(self, envelope)
-                mark_processed(session, envelope)
-                return result
-            try:
-                return run_unit_of_work(self, handle)
-            except sa_exc.IntegrityError:
-                if already_processed(session, envelope["event_id"]):
-                    return None  # a concurrent delivery of the same event won
-                raise
+            return self.unit_of_work.run_handler(envelope, lambda: fn(self, envelope))
         return ReliableEventHandler.decorator(source_service, event_type, **kwargs)(idempotent)
     return decorate
 
@@ -157,5 +221,5 @@ def transactional(fn):
     """Run a timer (or any other) worker as one unit of work."""
     @functools.wraps(fn)
     def unit_of_work(self, *args, **kwargs):
-        return run_unit_of_work(self, fn, self, *args, **kwargs)
+        return self.unit_of_work.run(lambda: fn(self, *args, **kwargs))
     return unit_of_work

@@ -8,12 +8,16 @@ that was rolled back. It may be published twice, which idempotent handlers absor
 """
 import logging
 import time
+import re
 import uuid
+import weakref
 from datetime import timedelta
 
 import sqlalchemy as sa
 from nameko.events import EventDispatcher
+from nameko.extensions import SharedExtension
 
+from anchang_common.db import WorkerSessions
 from anchang_common.errors import ValidationError
 from anchang_common.tables import outbox, processed_events, token_versions
 from anchang_common.types import utcnow
@@ -23,7 +27,11 @@ log = logging.getLogger(__name__)
 ENVELOPE_VERSION = 1
 OUTBOX_RELAY_SECONDS = 5.0
 OUTBOX_RELAY_BATCH = 500
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = (int, float, bool, type(None))
+#: what an id, an enumeration or a timestamp looks like; anything else (free text) is refused
+_TOKEN_TEXT = re.compile(r"[A-Za-z0-9_.:+\-]{0,100}")
+#: the only context keys that travel in event headers: tracing, never credentials
+PROPAGATED_HEADERS = ("call_id_stack",)
 
 
 def make_envelope(event_type, data, version=ENVELOPE_VERSION):
@@ -41,7 +49,10 @@ def _check_data(value, path):
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             _check_data(item, f"{path}[{index}]")
-    elif not isinstance(value, _SCALARS) or (isinstance(value, str) and len(value) > 100):
+    elif isinstance(value, str):
+        if not _TOKEN_TEXT.fullmatch(value):
+            raise ValueError(f"event {path} must be an id or an enumeration")
+    elif not isinstance(value, _SCALARS):
         raise ValueError(f"event {path} must be an id or an enumeration")
 
 
@@ -55,78 +66,87 @@ def parse_envelope(payload):
     return payload
 
 
+class PendingEvents(SharedExtension):
+    """Events each worker dispatched, in order, until its unit of work commits (then published) or
+    fails (then dropped; the outbox rows roll back with the rest)."""
+
+    def __init__(self):
+        super().__init__()
+        self._pending = weakref.WeakKeyDictionary()
+
+    def add(self, worker_ctx, publish, envelope):
+        self._pending.setdefault(worker_ctx, []).append((publish, envelope))
+
+    def take(self, worker_ctx):
+        return self._pending.pop(worker_ctx, [])
+
+    def publish(self, worker_ctx, engine):
+        """Publish what the committed worker dispatched; what fails stays in the outbox for the relay."""
+        published = []
+        try:
+            for publish, envelope in self.take(worker_ctx):
+                publish()
+                published.append(envelope["event_id"])
+        except Exception as error:  # the work is committed: the relay delivers the rest
+            log.warning("publishing events failed, left to the outbox relay: %s", type(error).__name__)
+        if published:
+            delete_delivered(engine, published)
+
+
+def delete_delivered(engine, event_ids):
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.delete(outbox).where(outbox.c.event_id.in_(event_ids)))
+    except sa.exc.SQLAlchemyError as error:  # published twice at worst; handlers are idempotent
+        log.warning("could not clear the outbox: %s", type(error).__name__)
+
+
 class EventBuffer:
     """``self.events`` in a worker: ``dispatch("staff.hired", {...})`` records an event in the outbox;
-    the entrypoint publishes it once the worker's transaction committed (see module docstring)."""
+    the unit of work publishes it once the worker's transaction committed (see module docstring)."""
 
-    def __init__(self, service_name, publish, session=None, delivered=None):
+    def __init__(self, service_name, session, queue):
         self.service_name = service_name
-        self._publish = publish
-        self._session = session or (lambda: None)
-        self._delivered = delivered or (lambda event_ids: None)
-        self.pending = []
+        self._session = session
+        self._queue = queue
 
     def dispatch(self, event_type, data):
         source, _, name = event_type.partition(".")
         if source != self.service_name or not name:
             raise ValueError(f"{self.service_name} cannot dispatch {event_type}")
         envelope = make_envelope(event_type, data)
-        session = self._session()
-        if session is not None:
-            session.execute(sa.insert(outbox).values(
-                event_id=envelope["event_id"], name=name, payload=envelope, created_at=utcnow()))
-        self.pending.append((name, envelope))
+        self._session.execute(sa.insert(outbox).values(
+            event_id=envelope["event_id"], name=name, payload=envelope, created_at=utcnow()))
+        self._queue(envelope)
         return envelope
-
-    def flush(self):
-        """Publish what the committed worker dispatched; what fails stays in the outbox for the relay."""
-        pending, self.pending = self.pending, []
-        published = []
-        try:
-            for name, envelope in pending:
-                self._publish(name, envelope)
-                published.append(envelope["event_id"])
-        except Exception as error:  # the work is committed: the relay delivers the rest
-            log.warning("publishing events failed, left to the outbox relay: %s", type(error).__name__)
-        if published:
-            self._delivered(published)
-
-    def discard(self):
-        self.pending = []
 
 
 class Events(EventDispatcher):
     """nameko's persistent ``EventDispatcher`` behind a transactional outbox (see module docstring).
 
-    Uses the service's ``Database`` dependency when it has one; without one, events are published
-    after the worker succeeded, with no outbox.
+    Message headers carry tracing ids only (``PROPAGATED_HEADERS``): never a caller's token.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.database = None
+    sessions = WorkerSessions()
+    pending = PendingEvents()
 
     def start(self):
-        from anchang_common.db import Database  # db imports nothing from here; keep the layers one-way
-
-        databases = [d for d in self.container.dependencies if isinstance(d, Database)]
-        self.database = databases[0] if databases else None
         self.relay_seconds = float(self.container.config.get("OUTBOX_RELAY_SECONDS") or OUTBOX_RELAY_SECONDS)
-        if self.database is not None:
-            self.container.spawn_managed_thread(self._relay_forever, identifier="outbox_relay")
+        self.container.spawn_managed_thread(self._relay_forever, identifier="outbox_relay")
         super().start()
 
-    def get_dependency(self, worker_ctx):
-        session = (lambda: self.database.sessions.get(worker_ctx)) if self.database else None
-        return EventBuffer(self.container.service_name, super().get_dependency(worker_ctx),
-                           session, self._delete_delivered)
+    def get_message_headers(self, worker_ctx):
+        headers = super().get_message_headers(worker_ctx)
+        allowed = {self._get_header_name(key) for key in PROPAGATED_HEADERS}
+        return {key: value for key, value in headers.items() if key in allowed}
 
-    def _delete_delivered(self, event_ids):
-        try:
-            with self.database.engine.begin() as connection:
-                connection.execute(sa.delete(outbox).where(outbox.c.event_id.in_(event_ids)))
-        except sa.exc.SQLAlchemyError as error:  # published twice at worst; handlers are idempotent
-            log.warning("could not clear the outbox: %s", type(error).__name__)
+    def get_dependency(self, worker_ctx):
+        publish = super().get_dependency(worker_ctx)
+
+        def queue(envelope):
+            self.pending.add(worker_ctx, lambda: publish(envelope["type"].partition(".")[2], envelope),
+                             envelope)
+        return EventBuffer(self.container.service_name, self.sessions.session(worker_ctx), queue)
 
     def _relay_forever(self):
         while True:
@@ -140,14 +160,14 @@ class Events(EventDispatcher):
         """Publish outbox rows older than the relay interval (their worker's own flush failed)."""
         age = self.relay_seconds if older_than_seconds is None else older_than_seconds
         cutoff = utcnow() - timedelta(seconds=age)
-        with self.database.engine.connect() as connection:
+        with self.sessions.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(outbox.c.event_id, outbox.c.name, outbox.c.payload)
                 .where(outbox.c.created_at <= cutoff).order_by(outbox.c.created_at)
                 .limit(OUTBOX_RELAY_BATCH)).all()
         for event_id, name, payload in rows:
             self.publisher.publish(payload, exchange=self.exchange, routing_key=name)
-            self._delete_delivered([event_id])
+            delete_delivered(self.sessions.engine, [event_id])
         return len(rows)
 
 

@@ -1,28 +1,48 @@
-"""Idempotent creation: a retry with the same ``idempotency_key`` gets the first result back."""
+"""Idempotent calls: a retry carrying the same ``idempotency_key`` gets the first result back.
+
+A key belongs to one caller and one method, and is stored with a hash of the call's other arguments:
+the same key with other arguments is a ``Conflict``, and keys of different callers never meet, so a
+caller can never receive another caller's result.
+"""
+import hashlib
+import json
+
 import sqlalchemy as sa
 
-from anchang_common.errors import ValidationError
+from anchang_common.errors import Conflict, ValidationError
 from anchang_common.tables import idempotency_keys
 from anchang_common.types import utcnow
 
+#: the name of the optional argument of every creating method
+ARGUMENT = "idempotency_key"
 MAX_KEY_LENGTH = 200
 
 
-def once(session, scope, key, create):
-    """``create()``'s result, or — when ``key`` was used before in ``scope`` — the stored first result.
+def request_hash(arguments):
+    """A hash of the call's arguments other than the key itself (its values never stored)."""
+    payload = {name: value for name, value in arguments.items() if name != ARGUMENT}
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def once(session, scope, caller, key, arguments, create):
+    """``create()``'s result, or — when ``caller`` used ``key`` before in ``scope`` with the same
+    arguments — the stored first result.
 
     The key is stored in the caller's transaction, so a failed call leaves no key behind; two
     concurrent first calls collide on the primary key and the loser's transaction fails as a Conflict.
     """
-    if key is None:
-        return create()
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise ValidationError({"idempotency_key": f"must be a string of 1 to {MAX_KEY_LENGTH} characters"})
-    stored = session.execute(sa.select(idempotency_keys.c.result).where(
-        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)).scalar()
+        raise ValidationError({ARGUMENT: f"must be a string of 1 to {MAX_KEY_LENGTH} characters"})
+    digest = request_hash(arguments)
+    stored = session.execute(sa.select(idempotency_keys.c.request_hash, idempotency_keys.c.result).where(
+        idempotency_keys.c.scope == scope, idempotency_keys.c.caller == caller,
+        idempotency_keys.c.key == key)).first()
     if stored is not None:
-        return stored
+        if stored.request_hash != digest:
+            raise Conflict(f"{ARGUMENT} was used before with other arguments")
+        return stored.result
     result = create()
     session.execute(sa.insert(idempotency_keys).values(
-        scope=scope, key=key, result=result, created_at=utcnow()))
+        scope=scope, caller=caller, key=key, request_hash=digest, result=result, created_at=utcnow()))
     return result

@@ -2,7 +2,8 @@
 
 ``processed_events``: ids of events already handled (handlers are idempotent).
 ``token_versions``: the newest access-token version per staff member (revocation, see ``auth``).
-``idempotency_keys``: the first result of a create call, returned again on a retry with the same key.
+``idempotency_keys``: the first result of a create call per method, caller and key, with a hash of
+its arguments; returned again on a retry with the same key and arguments (``idempotency``).
 ``outbox``: events committed with the work that caused them, until they are published (``events``).
 """
 import sqlalchemy as sa
@@ -16,8 +17,9 @@ token_versions = sa.table(
     "token_versions", sa.column("staff_id", sa.String), sa.column("version", sa.Integer),
     sa.column("updated_at", UtcDateTime()))
 idempotency_keys = sa.table(
-    "idempotency_keys", sa.column("scope", sa.String), sa.column("key", sa.String),
-    sa.column("result", sa.JSON), sa.column("created_at", UtcDateTime()))
+    "idempotency_keys", sa.column("scope", sa.String), sa.column("caller", sa.String),
+    sa.column("key", sa.String), sa.column("request_hash", sa.String), sa.column("result", sa.JSON),
+    sa.column("created_at", UtcDateTime()))
 outbox = sa.table(
     "outbox", sa.column("event_id", sa.String), sa.column("name", sa.String),
     sa.column("payload", sa.JSON), sa.column("created_at", UtcDateTime()))
@@ -40,7 +42,9 @@ def add_common_tables(metadata):
     sa.Table(
         "idempotency_keys", metadata,
         sa.Column("scope", sa.String(100), primary_key=True),
+        sa.Column("caller", sa.String(100), primary_key=True),
         sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("result", sa.JSON, nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
     )

@@ -13,10 +13,11 @@ from pathlib import Path
 import hvac
 import requests
 from hvac import exceptions as hvac_errors
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 
 from anchang_common.config import VAULT
 from anchang_common.errors import DependencyUnavailable
+from anchang_common.health import HealthChecks
 from anchang_common.metrics import VAULT_OPERATIONS, timed_dependency
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ KUBERNETES_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 RETRY_DELAYS_SECONDS = (0.1, 0.4)
 #: renew or log in again once less than this share of the token's lifetime is left
 RENEW_WHEN_REMAINING = 1 / 3
+#: fetch a new identity token once the cached one has less than this left
+IDENTITY_TOKEN_MIN_REMAINING_SECONDS = 60
 
 _TRANSIENT = (
     requests.exceptions.ConnectionError, requests.exceptions.Timeout, hvac_errors.VaultDown,
@@ -53,7 +56,11 @@ class VaultClient:
         self.mount = config.get("TRANSIT_MOUNT") or "transit"
         self.service_name = service_name
         self._config = config
-        self._client = hvac.Client(url=self.addr, timeout=float(config.get("TIMEOUT_SECONDS") or 5))
+        # token="" (not None): hvac would otherwise fall back to VAULT_TOKEN and ~/.vault-token, and
+        # the service would act with credentials its configuration never named
+        self._client = hvac.Client(url=self.addr, token="",
+                                   timeout=float(config.get("TIMEOUT_SECONDS") or 5))
+        self._identity_tokens = {}
         self._token_expires_at = None
         self._token_ttl = None
         self._lock = threading.Lock()
@@ -199,6 +206,30 @@ class VaultClient:
         self.call("configure_key", lambda: self._client.secrets.transit.update_key_configuration(
             key, min_decryption_version=version, mount_point=self.mount))
 
+    # -- identity ---------------------------------------------------------------------------
+    def identity_token(self, role, now=None):
+        """This service's Vault identity token (OIDC, role ``role``), cached until shortly before expiry."""
+        now = time.time() if now is None else now
+        cached = self._identity_tokens.get(role)
+        if cached and cached[1] - now > IDENTITY_TOKEN_MIN_REMAINING_SECONDS:
+            return cached[0]
+        data = self.call("identity_token", lambda: self._client.secrets.identity.generate_signed_id_token(
+            name=role))["data"]
+        self._identity_tokens[role] = (data["token"], now + int(data["ttl"]))
+        return data["token"]
+
+    def identity_keys(self):
+        """The JWKS Vault publishes for its identity tokens (an unauthenticated endpoint)."""
+        with timed_dependency(self.service_name, "vault"):
+            try:
+                response = requests.get(f"{self.addr}/v1/identity/oidc/.well-known/keys", timeout=5)
+                response.raise_for_status()
+            except requests.RequestException as error:
+                VAULT_OPERATIONS.labels("identity_keys", "unavailable").inc()
+                raise DependencyUnavailable("vault unavailable") from error
+        VAULT_OPERATIONS.labels("identity_keys", "ok").inc()
+        return response.json()
+
     def health_check(self):
         """Raises ``DependencyUnavailable`` unless Vault is reachable, initialised and unsealed."""
         try:
@@ -215,14 +246,21 @@ def _with_context(item, context):
     return item
 
 
-class Vault(DependencyProvider):
-    """Injects the container's ``VaultClient`` (config key ``VAULT``)."""
+class VaultConnection(SharedExtension):
+    """The container's one ``VaultClient`` (config key ``VAULT``), shared by every extension that
+    declares it; registers the readiness check ``vault``."""
+
+    health = HealthChecks()
 
     def setup(self):
         self.client = VaultClient(self.container.config[VAULT], self.container.service_name)
+        self.health.register("vault", self.client.health_check)
+
+
+class Vault(DependencyProvider):
+    """Injects the container's ``VaultClient`` into workers (transit operations of ``client_vault``)."""
+
+    connection = VaultConnection()
 
     def get_dependency(self, worker_ctx):
-        return self.client
-
-    def health_check(self):
-        self.client.health_check()
+        return self.connection.client

@@ -4,23 +4,22 @@ Skeleton: templates can be read; cycles, ratings and scores come with the apprai
 """
 import sqlalchemy as sa
 
-from anchang_common.auth import Auth
 from anchang_common.base import RevocationListener, ServiceBase
 from anchang_common.db import Database
 from anchang_common.entrypoints import rpc
 from anchang_common.errors import NotFound, ValidationError
 from anchang_common.events import Events
-from anchang_common.vault import Vault
 
 from appraisal.models import Template
+from appraisal.permissions import PERMISSIONS
 
 
 class Service(ServiceBase, RevocationListener):
     name = "appraisal"
 
+    permissions = PERMISSIONS
+
     db = Database()
-    vault = Vault()
-    auth = Auth()
     events = Events()
 
     @rpc

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
+from anchang_common import permissions
+
 #: Ordered from lowest to highest: a requirement is met by its level or any level after it.
 EDUCATION_LEVELS = (
     "junior_high", "high_school", "vocational", "college", "bachelor", "master", "doctor",
 )
-ROLES = ("agent", "supervisor", "hr", "auditor", "admin")
-STATUSES = ("onboarding", "active", "suspended", "left")
+ROLES = permissions.ROLES
+STATUSES = permissions.STATUSES
+#: the roles ``hr`` may grant when hiring; every other role is granted by an admin alone
+HR_GRANTABLE_ROLES = frozenset({"agent", "supervisor"})
 TICKET_CATEGORIES = ("inquiry", "complaint", "after_sales", "repair")
 TRAINING_MODULES = ("culture", "service_process", "privacy_security")
 DEFAULT_PASS_MARK = 60
@@ -238,3 +242,21 @@ class LoginLockout:
 def certificate_expiring(expires_on: date | None, today: date, days_ahead: int = 30) -> bool:
     """True when the certificate expires between today and ``days_ahead`` days later, inclusive."""
     return expires_on is not None and today <= expires_on <= today + timedelta(days=days_ahead)
+
+
+# -- roles -------------------------------------------------------------------------------
+def roles_not_grantable(granter_roles, roles):
+    """The roles in ``roles`` that a member holding ``granter_roles`` may not grant."""
+    if "admin" in granter_roles:
+        return set()
+    grantable = HR_GRANTABLE_ROLES if "hr" in granter_roles else frozenset()
+    return set(roles) - grantable
+
+
+def check_admin_remains(active_admin_ids, staff_id, roles, status):
+    """``ValueError`` when giving ``staff_id`` these ``roles`` and ``status`` would leave no active admin."""
+    remaining = set(active_admin_ids) - {staff_id}
+    if status == "active" and "admin" in roles:
+        remaining.add(staff_id)
+    if not remaining:
+        raise ValueError("the last active admin must keep the admin role and stay active")

@@ -5,17 +5,17 @@ import sqlalchemy as sa
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from anchang_common.auth import Auth, Principal
+from anchang_common.auth import Principal
 from anchang_common.base import ServiceBase
 from anchang_common.db import Database
 from anchang_common.entrypoints import event_handler, rpc, transactional
 from anchang_common.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
 from anchang_common.events import Events, record_token_version
-from anchang_common.idempotency import once
 from anchang_common.types import utcnow
-from anchang_common.vault import Vault
+from anchang_common.gate import Auth
 
 from staff import domain, schemas
+from staff.permissions import PERMISSIONS
 from staff.models import (
     Assessment, Candidate, Certificate, LoginFailure, OpenAssignment, Position, Staff, TrainingAttempt)
 from staff.passwords import hash_password, verify_password
@@ -28,8 +28,9 @@ BAD_LOGIN = "wrong username or password"
 class Service(ServiceBase):
     name = "staff"
 
+    permissions = PERMISSIONS
+
     db = Database()
-    vault = Vault()
     auth = Auth()
     events = Events()
     config = Config()
@@ -38,7 +39,7 @@ class Service(ServiceBase):
         return (self.config.get("STAFF") or {}).get(key) or default
 
     # -- accounts ---------------------------------------------------------------------------
-    @rpc(public=True, sensitive_arguments=("password",))
+    @rpc(sensitive_arguments=("password",))
     def login(self, username, password):
         if not isinstance(username, str) or not isinstance(password, str):
             raise ValidationError({name: "must be a string" for name, value in
@@ -91,23 +92,33 @@ class Service(ServiceBase):
             rows = [s for s in rows if skill in s.skills]
         return [staff_view(s) for s in rows]
 
-    @rpc(roles=("admin",))
+    @rpc
     def set_roles(self, staff_id, roles):
         roles = schemas.parse_roles(roles)
         staff = self._staff(staff_id)
+        self._check_admin_remains(staff, roles, staff.status)
         staff.roles = list(roles)
         self._revoke_tokens(staff)
         return staff_view(staff)
 
-    @rpc(roles=("admin",))
+    @rpc
     def set_status(self, staff_id, status):
         status = schemas.parse_status(status)
         staff = self._staff(staff_id)
         if staff.id == self.auth.principal.staff_id and status != "active":
             raise Conflict("an administrator cannot suspend or remove their own account")
+        self._check_admin_remains(staff, staff.roles, status)
         staff.status = status
         self._revoke_tokens(staff)
         return staff_view(staff)
+
+    def _check_admin_remains(self, staff, roles, status):
+        active_admins = [s.id for s in self.db.scalars(sa.select(Staff).where(
+            Staff.status == "active").with_for_update()) if "admin" in s.roles]
+        try:
+            domain.check_admin_remains(active_admins, staff.id, roles, status)
+        except ValueError as error:
+            raise Conflict(str(error)) from None
 
     def _revoke_tokens(self, staff):
         """Every token issued before now stops working, here and (through the event) everywhere."""
@@ -132,7 +143,7 @@ class Service(ServiceBase):
         return sorted(agents, key=lambda a: (a["load"], a["username"]))
 
     # -- recruitment ------------------------------------------------------------------------
-    @rpc(roles=("hr",))
+    @rpc
     def create_position(self, position, idempotency_key=None):
         code, title, requirements, scorecard = schemas.parse_position(position)
 
@@ -144,13 +155,13 @@ class Service(ServiceBase):
             self.db.add(row)
             self.db.flush()
             return position_view(row)
-        return once(self.db, "create_position", idempotency_key, create)
+        return create()
 
     @rpc
     def get_position(self, code):
         return position_view(self._position(code))
 
-    @rpc(roles=("hr",))
+    @rpc
     def apply(self, position_code, candidate, idempotency_key=None):
         position = self._position(position_code)
         today = date.today()
@@ -165,9 +176,9 @@ class Service(ServiceBase):
             self.db.add(row)
             self.db.flush()
             return {"candidate_id": row.id, "eligible": row.eligible, "reasons": row.reasons}
-        return once(self.db, "apply", idempotency_key, create)
+        return create()
 
-    @rpc(roles=("hr", "supervisor"))
+    @rpc
     def record_assessment(self, candidate_id, scores, comment=None):
         candidate = self._eligible_candidate(candidate_id)
         scorecard = _scorecard(candidate.position.scorecard)
@@ -184,7 +195,7 @@ class Service(ServiceBase):
         self.db.flush()
         return {"assessment_id": assessment.id, "weighted_score": round(assessment.weighted_score, 2)}
 
-    @rpc(roles=("hr", "supervisor"))
+    @rpc
     def decide(self, candidate_id):
         candidate = self._candidate(candidate_id)
         return self._decision(candidate)
@@ -201,7 +212,7 @@ class Service(ServiceBase):
                 "assessments": [{"assessor_id": a.assessor_id, "weighted_score": round(a.weighted_score, 2)}
                                 for a in assessments]}
 
-    @rpc(roles=("hr",), sensitive_arguments=("password",))
+    @rpc(sensitive_arguments=("password",))
     def hire(self, candidate_id, username, password, roles, skills=None, idempotency_key=None):
         username, roles, skills = schemas.parse_hire(username, password, roles, skills)
 
@@ -223,10 +234,10 @@ class Service(ServiceBase):
                 "staff_id": staff.id, "position_code": staff.position_code, "roles": list(roles),
                 "skills": list(skills)})
             return {"staff_id": staff.id, "status": staff.status}
-        return once(self.db, "hire", idempotency_key, create)
+        return create()
 
     # -- onboarding and certificates ------------------------------------------------------
-    @rpc(roles=("hr", "supervisor"))
+    @rpc
     def complete_training(self, staff_id, module_code, score):
         module_code, score = schemas.parse_training(module_code, score)
         staff = self._staff(staff_id)
@@ -246,7 +257,7 @@ class Service(ServiceBase):
         return {"module_code": module_code, "passed": passed, "status": staff.status,
                 "remaining_modules": [m for m in domain.TRAINING_MODULES if m not in passed_modules]}
 
-    @rpc(roles=("hr",))
+    @rpc
     def add_certificate(self, staff_id, certificate):
         fields = schemas.parse_certificate(certificate)
         staff = self._staff(staff_id)
@@ -263,7 +274,7 @@ class Service(ServiceBase):
     def certificate_expiry_timer(self):
         self._notify_expiring_certificates(date.today())
 
-    @rpc(roles=("admin",))
+    @rpc
     def scan_certificates(self, today=None):
         """Run the daily certificate scan now (operations; ``today`` lets a drill pick the date)."""
         return {"notified": self._notify_expiring_certificates(

@@ -1,0 +1,57 @@
+"""Readiness: each extension that owns a dependency registers its check here when it is set up
+(the database, Vault); the broker check is registered by ``HealthChecks`` itself. ``/health/ready``
+runs them all."""
+import time
+
+from kombu import Connection
+from nameko.extensions import SharedExtension
+
+from anchang_common.config import AMQP_URI
+from anchang_common.errors import DependencyUnavailable
+
+BROKER_CHECK_TIMEOUT_SECONDS = 2
+BROKER_CHECK_CACHE_SECONDS = 5
+
+
+def broker_reachable(uri, timeout=BROKER_CHECK_TIMEOUT_SECONDS):
+    """Whether an AMQP broker answers at ``uri`` (one connection attempt)."""
+    try:
+        with Connection(uri, connect_timeout=timeout) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception:  # kombu raises several unrelated types for "not reachable"
+        return False
+    return True
+
+
+class HealthChecks(SharedExtension):
+    """``{name: check}``; a check raises ``DependencyUnavailable`` when its dependency is down."""
+
+    def __init__(self):
+        super().__init__()
+        self.checks = {}
+        self._broker_checked_at = None
+
+    def setup(self):
+        self.checks.setdefault("broker", self.broker_check)
+
+    def register(self, name, check):
+        self.checks[name] = check
+
+    def broker_check(self):
+        now = time.monotonic()
+        if self._broker_checked_at and now - self._broker_checked_at < BROKER_CHECK_CACHE_SECONDS:
+            return
+        if not broker_reachable(self.container.config[AMQP_URI]):
+            self._broker_checked_at = None
+            raise DependencyUnavailable("broker unavailable")
+        self._broker_checked_at = now
+
+    def report(self):
+        results = {}
+        for name, check in sorted(self.checks.items()):
+            try:
+                check()
+                results[name] = "ok"
+            except DependencyUnavailable:
+                results[name] = "unavailable"
+        return results

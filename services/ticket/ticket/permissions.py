@@ -1,0 +1,4 @@
+"""Who may call each method of ``ticket`` (rendered into docs/permissions.md)."""
+from anchang_common.permissions import PermissionTable
+
+PERMISSIONS = PermissionTable({})
