@@ -8,6 +8,7 @@
 import importlib
 import inspect
 import re
+from pathlib import Path
 
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
@@ -16,7 +17,7 @@ from prometheus_client import metrics as prometheus_metrics
 
 from anchang_common import metrics
 
-from tests.conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 DOCS = REPO / "docs"
 SERVICES = ("staff", "client_vault", "ticket", "appraisal")
