@@ -9,12 +9,16 @@ REDACTED = "[redacted]"
 
 # mainland mobile numbers, with or without +86 and separators; 15/18-character resident ID numbers;
 # any other run of 11 or more digits (landlines with area codes, bank cards) is treated alike.
+# Separators people write in phone numbers: a space, dash, dot or parenthesis between digits.
+_SEP = r"[\s.()\-]?"
 _PII_PATTERNS = [
-    re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"),
+    re.compile(rf"(?<!\d)(?:(?:\+|00)?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?!\d)"),
     re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),
     re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"),
-    re.compile(r"(?<!\d)\d(?:[\s-]?\d){10,}(?!\d)"),
+    re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{10,}}(?!\d)"),
 ]
+#: attributes every ``LogRecord`` has; anything else on a record came from ``extra``
+_STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def redact(text):
@@ -25,11 +29,15 @@ def redact(text):
 
 
 class RedactPii(logging.Filter):
-    """Rewrites the message and any traceback of a record so no phone or ID number is written."""
+    """Rewrites the message, the ``extra`` fields and any traceback of a record so no phone or ID
+    number is written."""
 
     def filter(self, record):
         record.msg = redact(record.getMessage())
         record.args = None
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD_ATTRIBUTES and not isinstance(value, (bool, int, float, type(None))):
+                setattr(record, name, redact(value if isinstance(value, str) else repr(value)))
         if record.exc_info:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None

@@ -151,7 +151,11 @@ def render_markdown(tables):
              "`admin` holds every role's rights unless a row says otherwise. Service identities are",
              "Vault identity tokens carried in the context key `service_authorization`.", ""]
     for service, table in tables.items():
-        lines += [f"## {service}", "", "| method | who may call it | argument rules |", "|---|---|---|"]
+        lines += [f"## {service}", ""]
+        if not table:
+            lines += ["No RPC method served yet.", ""]
+            continue
+        lines += ["| method | who may call it | argument rules |", "|---|---|---|"]
         for method in sorted(table):
             permission = table[method]
             who = permission.describe_callers()

@@ -16,6 +16,7 @@ from tests.conftest import REPO
 @pytest.mark.parametrize("text", [
     "13800138000", "+86 138 0013 8000", "+8613800138000", "138-0013-8000",
     "11010519491231002X", "110105194912310021", "110105491231002", "010-6552 9988 1234",
+    "138.0013.8000", "138 0013 8000", "0086 138 0013 8000",
 ])
 def test_phone_and_id_shapes_are_redacted(text):
     assert redact(f"client {text} called") == f"client {REDACTED} called"
@@ -37,6 +38,7 @@ def test_service_logging_config_writes_redacted_json_lines():
     try:
         log = logging.getLogger("anchang.test")
         log.warning("lookup for %s failed", "13800138000", extra={"call_id": "staff.x.1"})
+        log.warning("import row", extra={"row": {"phone": "138.0013.8000"}, "contact": "+86 138 0013 8000"})
         try:
             raise ValueError("bad id 11010519491231002X")
         except ValueError:
@@ -47,4 +49,6 @@ def test_service_logging_config_writes_redacted_json_lines():
     assert lines[0]["message"] == f"lookup for {REDACTED} failed"
     assert lines[0]["level"] == "WARNING" and lines[0]["call_id"] == "staff.x.1"
     assert datetime.fromisoformat(lines[0]["time"]).utcoffset() == timedelta(0)
-    assert "11010519491231002X" not in stream.getvalue() and REDACTED in lines[1]["exc_info"]
+    assert "138.0013.8000" not in stream.getvalue() and "0013 8000" not in stream.getvalue()
+    assert lines[1]["contact"] == REDACTED and REDACTED in lines[1]["row"]
+    assert "11010519491231002X" not in stream.getvalue() and REDACTED in lines[2]["exc_info"]
