@@ -79,6 +79,10 @@ class TokenIssuer:
         }
         if principal.must_change_password:
             claims["mcp"] = True
+        return self.sign(claims), expires_at
+
+    def sign(self, claims):
+        """A JWT of ``claims`` signed inside Vault (tests use it to mint malformed tokens too)."""
         if self._key_version is None:
             self._key_version = max(self.vault_client.public_keys(AUTH_KEY))
         # the signed header names the key version; Vault signs with its newest one, so a rotation
@@ -89,7 +93,7 @@ class TokenIssuer:
                 _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims))
             signature, used_version = self.vault_client.sign(AUTH_KEY, signing_input.encode())
             if used_version == self._key_version:
-                return f"{signing_input}.{_b64url(signature)}", expires_at
+                return f"{signing_input}.{_b64url(signature)}"
             self._key_version = used_version
         raise DependencyUnavailable("signing key is being rotated")
 
