@@ -1,10 +1,12 @@
 """The Vault client's authentication against a real OpenBao: AppRole login, renewal, re-login."""
+import socket
+import threading
 import time
 
 import pytest
 
 from anchang_common.errors import DependencyUnavailable
-from anchang_common.vault import VaultClient, VaultRequestError
+from anchang_common.vault import RETRY_DELAYS_SECONDS, VaultClient, VaultRequestError
 
 
 @pytest.fixture
@@ -58,12 +60,31 @@ def test_a_static_token_without_rights_is_refused_not_retried_forever(vault_serv
         client.decrypt_batch("anchang-pii", [("vault:v1:AAAA", "client/1/phone")])
 
 
-def test_an_unreachable_vault_is_dependency_unavailable():
-    client = VaultClient({"ADDR": "http://127.0.0.1:9", "TOKEN": "t", "TIMEOUT_SECONDS": 1}, "staff")
-    started = time.monotonic()
-    with pytest.raises(DependencyUnavailable):
-        client.sign("anchang-auth", b"payload")
-    assert time.monotonic() - started < 5  # bounded retries, not a hang
+def test_a_failing_vault_is_tried_three_times_then_dependency_unavailable():
+    """A server that accepts and drops every connection: each attempt is one connection."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted = []
+
+    def drop_connections():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            connection.close()
+    thread = threading.Thread(target=drop_connections, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    client = VaultClient({"ADDR": f"http://127.0.0.1:{port}", "TOKEN": "t", "TIMEOUT_SECONDS": 1}, "staff")
+    try:
+        with pytest.raises(DependencyUnavailable):
+            client.sign("anchang-auth", b"payload")
+    finally:
+        listener.close()
+    assert len(accepted) == 1 + len(RETRY_DELAYS_SECONDS)
 
 
 def test_a_missing_token_file_says_which_file(vault_server, tmp_path):
