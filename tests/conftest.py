@@ -48,6 +48,7 @@ def pytest_unconfigure(config):
 
 def pytest_generate_tests(metafunc):
     if "dialect" in metafunc.fixturenames:
+        POSTGRES["collected"] = True
         metafunc.parametrize("dialect", ["sqlite"] + (["postgresql"] if POSTGRES["url"] else []))
 
 
@@ -69,6 +70,9 @@ def pytest_collection_finish(session):
 
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_sep("-", "database dialects")
+    if not POSTGRES.get("collected"):
+        terminalreporter.write_line("no database test was collected")
+        return
     terminalreporter.write_line("sqlite: ran")
     if POSTGRES["url"]:
         terminalreporter.write_line(f"postgresql: ran on {mask_uri(POSTGRES['url'])} ({POSTGRES['why']})")
