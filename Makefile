@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SERVICES := staff client_vault ticket appraisal
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run stop status logs test test-unit bench migrate clean
+.PHONY: venv run stop status logs test test-unit bench lint migrate clean
 
 venv: $(STAMP)
 
@@ -16,13 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt libs/anchang_com
 	touch $@
 
 run: venv
-	$(PY) -m deploy.local.stack start
+	$(PY) -m deploy.local start
 
 stop: venv
-	$(PY) -m deploy.local.stack stop
+	$(PY) -m deploy.local stop
 
 status: venv
-	$(PY) -m deploy.local.stack status
+	$(PY) -m deploy.local status
 
 logs:
 	tail -n 50 -F .run/logs/*.log
@@ -36,8 +36,14 @@ test: venv
 test-unit: venv
 	$(PY) -m pytest tests/unit
 
+# BENCH_QUICK=1: every benchmark end to end in seconds, figures meaningless (CI runs it as a smoke test)
 bench: venv
-	$(PY) -m bench
+	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)
+
+# LINT_PATHS: what to check (default: the whole tree; .ci/run passes the paths already clean)
+LINT_PATHS ?= .
+lint: venv
+	$(PY) -m ruff check $(LINT_PATHS)
 
 clean:
 	rm -rf $(VENV)

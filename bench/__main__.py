@@ -1,14 +1,19 @@
-"""``python -m bench``: run every benchmark, print one JSON line per figure."""
+"""``python -m bench``: run every benchmark, print one JSON line per figure.
+
+``--quick`` (or ``BENCH_QUICK=1``; what CI runs) makes every benchmark run end to end in a few
+seconds, on SQLite only: its figures mean nothing, it proves the benchmarks still work."""
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 
 from bench import rpc_overhead  # noqa: E402
 
 BENCHMARKS = {"rpc_overhead": rpc_overhead.run}
+QUICK_CALLS = 5
 
 
 def main():
@@ -16,9 +21,13 @@ def main():
     parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], default=[],
                         help="benchmarks to run (default: all)")
     parser.add_argument("--calls", type=int, default=300, help="calls per caller")
+    parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1",
+                        help=f"{QUICK_CALLS} calls per caller, SQLite only: a smoke test (BENCH_QUICK=1)")
     args = parser.parse_args()
     for name in args.names or BENCHMARKS:
-        for figure in BENCHMARKS[name](calls_per_caller=args.calls):
+        kwargs = {"calls_per_caller": QUICK_CALLS, "quick": True} if args.quick else {
+            "calls_per_caller": args.calls}
+        for figure in BENCHMARKS[name](**kwargs):
             print(json.dumps(figure), flush=True)
 
 

@@ -41,9 +41,10 @@ def throughput(amqp_uri, call, calls_per_caller, token=None):
     return CALLERS * calls_per_caller / (time.perf_counter() - started)
 
 
-def run(calls_per_caller=300):
-    """One figure per database dialect at hand (PostgreSQL where ``ANCHANG_BENCH_PG_URL`` is set)."""
-    for dialect in ("sqlite", "postgresql") if PG_URL else ("sqlite",):
+def run(calls_per_caller=300, quick=False):
+    """One figure per database dialect at hand (PostgreSQL where ``ANCHANG_BENCH_PG_URL`` is set);
+    ``quick``: SQLite only."""
+    for dialect in ("sqlite", "postgresql") if PG_URL and not quick else ("sqlite",):
         yield measure(dialect, calls_per_caller)
 
 

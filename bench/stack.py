@@ -1,4 +1,5 @@
-"""A throwaway stack for benchmarks: its own RabbitMQ vhost, an OpenBao dev server, SQLite files."""
+"""A throwaway stack for benchmarks: its own RabbitMQ vhost, an OpenBao dev server, SQLite files (or
+PostgreSQL databases), built with the same helpers as the test fixtures."""
 import os
 import secrets
 import tempfile
@@ -8,60 +9,46 @@ from pathlib import Path
 from nameko.containers import ServiceContainer
 from nameko.testing.rabbit import Client as RabbitAdmin
 
-from anchang_common import localvault
 from anchang_common.config import load_config
 from anchang_common.migrations import upgrade
+from anchang_common.testing.databases import create_database, drop_databases
+from deploy.local.broker import DEFAULT_AMQP_URI, DEFAULT_MANAGEMENT_URI, ensure_management_api
+from deploy.local.openbao import BaoServer, free_port
+from deploy.vault.provision import issue_service_token, provision
 
 REPO = Path(__file__).resolve().parents[1]
-BROKER = "amqp://guest:guest@127.0.0.1:5672"
-BROKER_API = "http://guest:guest@127.0.0.1:15672"
 #: a PostgreSQL server for the benchmarks' databases (as in the tests); SQLite files when unset
 PG_URL = os.environ.get("ANCHANG_BENCH_PG_URL") or os.environ.get("ANCHANG_TEST_PG_URL")
-
-
-def _database(dialect, name, tmp, created):
-    if dialect == "sqlite":
-        return f"sqlite:///{tmp}/{name}.db"
-    import sqlalchemy as sa
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    created.append(name)
-    return sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(names):
-    import sqlalchemy as sa
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @contextmanager
 def bench_stack(dialect="sqlite"):
     """Yields ``start(service_cls, config_name)`` → container, and the vhost's AMQP URI."""
-    rabbit = RabbitAdmin(BROKER_API)
+    ensure_management_api(DEFAULT_MANAGEMENT_URI)
+    rabbit = RabbitAdmin(DEFAULT_MANAGEMENT_URI)
     vhost = f"anchang_bench_{secrets.token_hex(4)}"
     rabbit.create_vhost(vhost)
     rabbit.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
-    amqp_uri = f"{BROKER}/{vhost}"
+    amqp_uri = DEFAULT_AMQP_URI.rstrip("/") + "/" + vhost
     containers = []
     databases = []
     with tempfile.TemporaryDirectory() as tmp:
-        vault = localvault.BaoServer(Path(tmp) / "vault", localvault.free_port(), dev=True).start()
-        localvault.bootstrap(vault.client(), REPO / "deploy" / "vault" / "policies")
+        vault = BaoServer(Path(tmp) / "vault", free_port(), dev=True).start()
+        provision(vault.client())
 
         def start(service_cls, config_name, **overrides):
             config = load_config(REPO / "services" / config_name / "config.yaml")
-            url = _database(dialect, f"{vhost}_{config_name}_{len(containers)}", tmp, databases)
+            name = f"{vhost}_{config_name}_{len(containers)}"
+            if dialect == "sqlite":
+                url = f"sqlite:///{tmp}/{name}.db"
+            else:
+                url = create_database(PG_URL, name)
+                databases.append(name)
             upgrade(config_name, url)
             config.update(AMQP_URI=amqp_uri, DATABASE_URL=url, max_workers=20,
-                          WEB_SERVER_ADDRESS=f"127.0.0.1:{localvault.free_port()}", **overrides)
+                          WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}", **overrides)
             config["VAULT"].update(ADDR=vault.addr, TOKEN_FILE=None,
-                                   TOKEN=localvault.issue_service_token(vault.client(), config_name))
+                                   TOKEN=issue_service_token(vault.client(), config_name))
             config.pop("LOGGING", None)
             container = ServiceContainer(service_cls, config)
             container.start()
@@ -76,4 +63,4 @@ def bench_stack(dialect="sqlite"):
             vault.stop()
             rabbit.delete_vhost(vhost)
             if databases:
-                _drop(databases)
+                drop_databases(PG_URL, databases)

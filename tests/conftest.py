@@ -1,48 +1,44 @@
 """Fixtures over real components: RabbitMQ (a vhost per test, nameko's fixtures), an OpenBao dev
-server started for the session, and each service's own database, SQLite and — where
-``ANCHANG_TEST_PG_URL`` is set — PostgreSQL."""
+server started for the session, and each service's own database, SQLite and PostgreSQL (the server
+``ANCHANG_TEST_PG_URL`` names, else one answering at the default local address). Nothing starts at
+import time: ``pytest_configure`` finds (or, with a Docker engine, starts) the servers."""
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - before anything imports socket or threading
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
 
-from anchang_common import localvault  # noqa: E402
 from anchang_common.config import load_config  # noqa: E402
 from anchang_common.migrations import upgrade  # noqa: E402
 from anchang_common.testing import ServiceHarness, containers  # noqa: E402
+from anchang_common.testing.databases import create_database, drop_databases, find_postgres  # noqa: E402
+from deploy.local.broker import broker_error, ensure_management_api, mask_uri  # noqa: E402
+from deploy.local.files import StackError  # noqa: E402
+from deploy.local.openbao import BaoServer, find_bao, free_port  # noqa: E402
+from deploy.ports import SERVICES  # noqa: E402
+from deploy.vault.provision import issue_service_token, provision  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 _started_containers = []
-PG_URL = os.environ.get("ANCHANG_TEST_PG_URL")
-if not PG_URL and containers.docker_available():
-    _container, PG_URL = containers.start_postgres()
-    _started_containers.append(_container)
-DIALECTS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-
-
-def _broker_reachable(uri):
-    from kombu import Connection
-    try:
-        with Connection(uri, connect_timeout=2) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception:  # kombu raises several unrelated types for "not reachable"
-        return False
-    return True
+#: the PostgreSQL server of the database tests, and why it is (or is not) used; set by pytest_configure
+POSTGRES = {"url": None, "why": "not looked for yet"}
 
 
 def pytest_configure(config):
-    """Where no broker answers and a Docker engine runs, start RabbitMQ there."""
-    if _broker_reachable(config.getoption("RABBIT_AMQP_URI")) or not containers.docker_available():
-        return
-    container, amqp_uri, api_uri = containers.start_rabbitmq()
-    _started_containers.append(container)
-    config.option.RABBIT_AMQP_URI, config.option.RABBIT_API_URI = amqp_uri, api_uri
+    """Find RabbitMQ and PostgreSQL; where one is missing and a Docker engine runs, start it there."""
+    if broker_error(config.getoption("RABBIT_AMQP_URI")) is not None and containers.docker_available():
+        container, amqp_uri, api_uri = containers.start_rabbitmq()
+        _started_containers.append(container)
+        config.option.RABBIT_AMQP_URI, config.option.RABBIT_API_URI = amqp_uri, api_uri
+    url, why = find_postgres()
+    if url is None and containers.docker_available():
+        container, url = containers.start_postgres()
+        _started_containers.append(container)
+        why = "no server given or answering locally: started one in a container"
+    POSTGRES.update(url=url, why=why)
 
 
 def pytest_unconfigure(config):
@@ -50,37 +46,65 @@ def pytest_unconfigure(config):
         container.stop()
 
 
+def pytest_generate_tests(metafunc):
+    if "dialect" in metafunc.fixturenames:
+        POSTGRES["collected"] = True
+        metafunc.parametrize("dialect", ["sqlite"] + (["postgresql"] if POSTGRES["url"] else []))
+
+
+def pytest_collection_finish(session):
+    """Tests on RabbitMQ need its management API (nameko creates a vhost per test with it): make
+    sure it answers before the first test, or stop at once saying what to run."""
+    if not any("rabbit_manager" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    amqp_uri = session.config.getoption("RABBIT_AMQP_URI")
+    error = broker_error(amqp_uri)
+    if error is not None:
+        pytest.exit(f"RabbitMQ is not reachable at {mask_uri(amqp_uri)} ({error}): start it "
+                    "(`rabbitmq-server -detached`) or pass --amqp-uri", returncode=3)
+    try:
+        ensure_management_api(session.config.getoption("RABBIT_API_URI"))
+    except StackError as exc:
+        pytest.exit(str(exc), returncode=3)
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_sep("-", "database dialects")
+    if not POSTGRES.get("collected"):
+        terminalreporter.write_line("no database test was collected")
+        return
+    terminalreporter.write_line("sqlite: ran")
+    if POSTGRES["url"]:
+        terminalreporter.write_line(f"postgresql: ran on {mask_uri(POSTGRES['url'])} ({POSTGRES['why']})")
+    else:
+        terminalreporter.write_line(f"postgresql: SKIPPED: {POSTGRES['why']}")
+
+
 def _vault_server(tmp_dir):
     try:
-        localvault.find_bao()
+        find_bao()
     except RuntimeError:
         if containers.docker_available():
             return containers.ContainerVault()
         raise
-    return localvault.BaoServer(tmp_dir, localvault.free_port(), dev=True)
+    return BaoServer(tmp_dir, free_port(), dev=True)
 
 
 @pytest.fixture(scope="session")
 def vault_server(tmp_path_factory):
-    """A real OpenBao dev server with Anchang's keys and policies (deploy/vault)."""
+    """A real OpenBao dev server provisioned as deploy/vault says (keys, policies, identities)."""
     server = _vault_server(tmp_path_factory.mktemp("vault"))
     server.start()
-    localvault.bootstrap(server.client(), REPO / "deploy" / "vault" / "policies")
+    provision(server.client())
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def service_tokens(vault_server):
-    """A Vault token per service, carrying only that service's policy."""
+    """A Vault token per service: only that service's policy, bound to its identity entity."""
     root = vault_server.client()
-    return {name: localvault.issue_service_token(root, name)
-            for name in ("staff", "client_vault", "ticket", "appraisal")}
-
-
-@pytest.fixture(params=DIALECTS)
-def dialect(request):
-    return request.param
+    return {name: issue_service_token(root, name) for name in SERVICES}
 
 
 @pytest.fixture
@@ -93,22 +117,13 @@ def database_url(dialect, tmp_path):
             url = f"sqlite:///{tmp_path / f'{service}-{uuid.uuid4().hex[:6]}.db'}"
         else:
             name = f"anchang_test_{service}_{uuid.uuid4().hex[:10]}"
-            admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            admin.dispose()
+            url = create_database(POSTGRES["url"], name)
             created.append(name)
-            url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
         upgrade(service, url)
         return url
 
     yield make
-    if created:
-        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            for name in created:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    drop_databases(POSTGRES["url"], created)
 
 
 @pytest.fixture
@@ -117,7 +132,7 @@ def harness(rabbit_config, container_factory, vault_server, service_tokens, data
     def config_for(service):
         config = load_config(REPO / "services" / service / "config.yaml")
         config.update(AMQP_URI=rabbit_config["AMQP_URI"], DATABASE_URL=database_url(service),
-                      WEB_SERVER_ADDRESS=f"127.0.0.1:{localvault.free_port()}")
+                      WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}")
         config["VAULT"].update(ADDR=vault_server.addr, TOKEN=service_tokens[service], TOKEN_FILE=None)
         config.pop("LOGGING", None)
         return config

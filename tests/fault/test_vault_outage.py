@@ -2,10 +2,9 @@
 import pytest
 from nameko.exceptions import RemoteError
 
-from anchang_common import localvault
+from deploy.local.openbao import BaoServer, free_port
+from deploy.vault.provision import issue_service_token, provision
 from staff.bootstrap import seed_admin
-
-from tests.conftest import REPO
 
 PASSWORD = "correct-horse-42"
 
@@ -13,11 +12,11 @@ PASSWORD = "correct-horse-42"
 @pytest.fixture
 def own_vault(tmp_path):
     """A file-backed OpenBao (keys survive a restart), as ``make run`` uses."""
-    server = localvault.BaoServer(tmp_path / "vault", localvault.free_port())
+    server = BaoServer(tmp_path / "vault", free_port())
     server.start()
     root = server.client()
-    localvault.bootstrap(root, REPO / "deploy" / "vault" / "policies")
-    yield server, localvault.issue_service_token(root, "staff")
+    provision(root)
+    yield server, issue_service_token(root, "staff")
     server.stop()
 
 

@@ -1,5 +1,6 @@
 """``make run`` as a newcomer meets it: a fresh directory, four ready services, the admin logging in
-with the generated password; ``make stop`` then ``make run`` keeps the data and Vault's keys."""
+with the generated password, every file under ``.run/`` private; ``make stop`` then ``make run``
+keeps the data and Vault's keys; ``make status`` tells which is which."""
 import os
 import shutil
 import socket
@@ -11,9 +12,10 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from deploy.ports import SERVICE_PORTS, VAULT_PORT
 from tests.conftest import REPO
 
-PORTS = {"vault": 8200, "staff": 8001, "client_vault": 8002, "ticket": 8003, "appraisal": 8004}
+PORTS = {"vault": VAULT_PORT, **SERVICE_PORTS}
 
 
 def port_in_use(port):
@@ -33,11 +35,24 @@ def fresh_checkout(tmp_path):
     return checkout
 
 
-def stack(checkout, env, command):
-    result = subprocess.run([sys.executable, "-m", "deploy.local.stack", command], cwd=checkout, env=env,
+def stack(checkout, env, command, expect=0):
+    result = subprocess.run([sys.executable, "-m", "deploy.local", command], cwd=checkout, env=env,
                             capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == expect, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
+
+
+def not_private(run):
+    """Everything under ``run`` that others could read: dirs not 0700, files not 0600."""
+    wrong = {}
+    for directory, _, names in os.walk(run):
+        for path in [directory, *(os.path.join(directory, name) for name in names)]:
+            if os.path.islink(path):
+                continue
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            if mode != (0o700 if os.path.isdir(path) else 0o600):
+                wrong[os.path.relpath(path, run)] = oct(mode)
+    return wrong
 
 
 def admin_session(amqp_uri, password):
@@ -54,21 +69,25 @@ def test_run_stop_run_keeps_everything(fresh_checkout, rabbit_config):
         for name in ("staff", "client_vault", "ticket", "appraisal"):
             assert f"http://127.0.0.1:{PORTS[name]}/health/ready" in printed
             assert requests.get(f"http://127.0.0.1:{PORTS[name]}/health/ready", timeout=5).status_code == 200
-        password_file = fresh_checkout / ".run" / "admin-password"
-        assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
-        password = password_file.read_text().strip()
+        assert "ready" in stack(fresh_checkout, env, "status")
+        run = fresh_checkout / ".run"
+        assert {"admin-password", "staff.db", "vault"} <= {p.name for p in run.iterdir()}
+        assert not_private(run) == {}
+        password = (run / "admin-password").read_text().strip()
         first = admin_session(env["AMQP_URI"], password)
 
         stack(fresh_checkout, env, "stop")
         assert not port_in_use(PORTS["staff"]) and not port_in_use(PORTS["vault"])
+        assert "stopped" in stack(fresh_checkout, env, "status", expect=3)
         stack(fresh_checkout, env, "start")
 
         second = admin_session(env["AMQP_URI"], password)
         assert second["staff_id"] == first["staff_id"]
         # the token signed before the restart still verifies: Vault kept its signing key
+        assert not_private(run) == {}
         with ClusterRpcProxy({"AMQP_URI": env["AMQP_URI"]},
                              context_data={"authorization": f"Bearer {first['token']}"}) as rpc:
             assert rpc.staff.get_staff(first["staff_id"])["username"] == "admin"
     finally:
-        subprocess.run([sys.executable, "-m", "deploy.local.stack", "stop"], cwd=fresh_checkout, env=env,
+        subprocess.run([sys.executable, "-m", "deploy.local", "stop"], cwd=fresh_checkout, env=env,
                        capture_output=True, timeout=120)

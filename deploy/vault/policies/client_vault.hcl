@@ -46,6 +46,17 @@ path "transit/keys/anchang-pii/rotate" {
   capabilities = ["update"]
 }
 
+# Only min_decryption_version: never exportable, deletion_allowed, allow_plaintext_backup or any
+# other setting that would let the key out or let it be deleted (Vault refuses other parameters).
 path "transit/keys/anchang-pii/config" {
   capabilities = ["update"]
+  allowed_parameters = {
+    "min_decryption_version" = []
+  }
+}
+
+# Its own service identity token (DESIGN §3 "Service identity"): a JWT signed by Vault's OIDC key
+# anchang-services, claim service=client_vault. Only its own role: it cannot obtain another service's.
+path "identity/oidc/token/anchang-client_vault" {
+  capabilities = ["read"]
 }

@@ -18,3 +18,9 @@ path "auth/token/renew-self" {
 path "transit/sign/anchang-auth" {
   capabilities = ["update"]
 }
+
+# Its own service identity token (DESIGN §3 "Service identity"): a JWT signed by Vault's OIDC key
+# anchang-services, claim service=staff. Only its own role: it cannot obtain another service's.
+path "identity/oidc/token/anchang-staff" {
+  capabilities = ["read"]
+}

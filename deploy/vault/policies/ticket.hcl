@@ -14,3 +14,9 @@ path "auth/token/lookup-self" {
 path "auth/token/renew-self" {
   capabilities = ["update"]
 }
+
+# Its own service identity token (DESIGN §3 "Service identity"): a JWT signed by Vault's OIDC key
+# anchang-services, claim service=ticket. Only its own role: it cannot obtain another service's.
+path "identity/oidc/token/anchang-ticket" {
+  capabilities = ["read"]
+}

@@ -51,7 +51,7 @@ def start_postgres():
 
 
 class ContainerVault:
-    """An OpenBao dev server in a container, with the interface of ``localvault.BaoServer``."""
+    """An OpenBao dev server in a container, with the interface of ``deploy.local.openbao.BaoServer``."""
 
     def __init__(self):
         from testcontainers.core.container import DockerContainer
