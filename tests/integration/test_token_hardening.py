@@ -12,6 +12,7 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from anchang_common.auth import ISSUER, TokenIssuer
+from anchang_common.revocation import INITIAL_TOKEN_VERSION
 from anchang_common.vault import VaultClient
 from staff.bootstrap import seed_admin
 
@@ -33,7 +34,7 @@ def issuer(vault_server, service_tokens):
 def claims(**overrides):
     now = int(time.time())
     base = {"iss": ISSUER, "sub": uuid.uuid4().hex, "name": "x", "roles": ["admin"], "st": "active",
-            "ver": 0, "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex}
+            "ver": INITIAL_TOKEN_VERSION, "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex}
     base.update(overrides)
     return base
 

@@ -3,13 +3,14 @@ token-revocation listener for services other than ``staff``."""
 import json
 
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
-from anchang_common.entrypoints import UnitOfWork, event_handler
-from anchang_common.events import record_token_version
+from anchang_common.entrypoints import UnitOfWork, event_handler, transactional
 from anchang_common.health import HealthChecks
 from anchang_common.metrics import Metrics, exposition
+from anchang_common.revocation import RESYNC_SECONDS, TokenVersions, known_staff_ids, record_versions
 
 
 class Health(DependencyProvider):
@@ -47,9 +48,21 @@ class ServiceBase:
 
 
 class RevocationListener:
-    """Keeps this service's ``token_versions`` current from ``staff.changed`` (see ``auth``)."""
+    """Keeps this service's copy of the token versions current (see ``revocation``): on
+    ``staff.changed`` it asks staff for that member's version, and every ``RESYNC_SECONDS`` (and at
+    start) for every member it knows. It never takes a version from an event."""
+
+    token_versions = TokenVersions()
 
     @event_handler("staff", "changed")
     def on_staff_changed(self, envelope):
-        data = envelope["data"]
-        record_token_version(self.unit_of_work.session, data["staff_id"], int(data["token_version"]))
+        staff_id = envelope["data"].get("staff_id")
+        if isinstance(staff_id, str):
+            record_versions(self.unit_of_work.session, self.token_versions([staff_id]), [staff_id])
+
+    @timer(interval=RESYNC_SECONDS, eager=True)
+    @transactional
+    def resync_token_versions(self):
+        known = known_staff_ids(self.unit_of_work.session)
+        if known:
+            record_versions(self.unit_of_work.session, self.token_versions(known), known)

@@ -7,16 +7,18 @@ and through which service.
 """
 from nameko.rpc import RpcProxy, ServiceProxy
 
-from anchang_common.auth import SERVICE_CONTEXT_KEY, identity_role
+from anchang_common.auth import CONTEXT_KEY, SERVICE_CONTEXT_KEY, identity_role
 from anchang_common.vault import VaultConnection
 
 
-class _CallingContext:
-    """The worker's context, with this service's identity in place of the caller's."""
+class CallingContext:
+    """The worker's context, with this service's identity in place of the caller's; without the
+    user's token too when the service acts on its own (``on_behalf_of_user=False``)."""
 
-    def __init__(self, worker_ctx, identity_token):
+    def __init__(self, worker_ctx, identity_token, on_behalf_of_user=True):
         self._worker_ctx = worker_ctx
         self._identity_token = identity_token
+        self._on_behalf_of_user = on_behalf_of_user
 
     def __getattr__(self, name):
         return getattr(self._worker_ctx, name)
@@ -24,8 +26,16 @@ class _CallingContext:
     @property
     def context_data(self):
         data = dict(self._worker_ctx.context_data)
+        if not self._on_behalf_of_user:
+            data.pop(CONTEXT_KEY, None)
         data[SERVICE_CONTEXT_KEY] = f"Bearer {self._identity_token()}"
         return data
+
+
+def own_identity(vault_connection, service_name):
+    """A function giving this service's current identity token (cached by the Vault client)."""
+    role = identity_role(service_name)
+    return lambda: vault_connection.client.identity_token(role)
 
 
 class ServiceRpc(RpcProxy):
@@ -34,6 +44,5 @@ class ServiceRpc(RpcProxy):
     vault = VaultConnection()
 
     def get_dependency(self, worker_ctx):
-        role = identity_role(self.container.service_name)
-        context = _CallingContext(worker_ctx, lambda: self.vault.client.identity_token(role))
+        context = CallingContext(worker_ctx, own_identity(self.vault, self.container.service_name))
         return ServiceProxy(context, self.target_service, self.rpc_reply_listener, **self.options)

@@ -7,7 +7,6 @@ is still current, and whether the service's permission table lets them make this
 import logging
 import weakref
 
-import sqlalchemy as sa
 from nameko.extensions import DependencyProvider, SharedExtension
 
 from anchang_common.auth import (
@@ -15,9 +14,9 @@ from anchang_common.auth import (
     TokenVerifier, bearer_token)
 from anchang_common.config import AUTH
 from anchang_common.db import WorkerSessions
-from anchang_common.errors import DependencyUnavailable, Unauthenticated
+from anchang_common.errors import DependencyUnavailable
 from anchang_common.permissions import Caller, authorize
-from anchang_common.tables import token_versions
+from anchang_common.revocation import StaffVersions, check_current
 from anchang_common.vault import VaultConnection
 
 log = logging.getLogger(__name__)
@@ -28,8 +27,11 @@ class Gate(SharedExtension):
 
     vault = VaultConnection()
     sessions = WorkerSessions()
+    versions = StaffVersions()
 
     def setup(self):
+        #: the service that keeps the authoritative token versions (``staff``) asks nobody
+        self.authoritative = bool(getattr(self.container.service_cls, "token_versions_authoritative", False))
         config = self.container.config.get(AUTH) or {}
         self.ttl_seconds = int(config.get("TOKEN_TTL_SECONDS") or DEFAULT_TTL_SECONDS)
         self.permissions = getattr(self.container.service_cls, "permissions", None)
@@ -67,9 +69,8 @@ class Gate(SharedExtension):
         principal = self.tokens.verify(user_token) if user_token is not None else None
         service = self.identities.verify(service_token) if service_token is not None else None
         if principal is not None:
-            session = self.sessions.session(worker_ctx)
-            if principal.version < current_version(session, principal.staff_id):
-                raise Unauthenticated("token revoked")
+            check_current(self.sessions.session(worker_ctx), principal, self.authoritative,
+                          lambda staff_ids: self.versions.fetch(worker_ctx, staff_ids))
         return Caller(principal=principal, service=service)
 
     def check(self, worker_ctx, method_name, arguments):
@@ -78,16 +79,6 @@ class Gate(SharedExtension):
         caller = Caller() if permission.public else self.caller(worker_ctx)
         authorize(permission, caller, arguments)
         return caller
-
-
-def current_version(session, staff_id):
-    """The newest token version this service has heard of for ``staff_id`` (0 when none).
-
-    Read in the worker's own session: no extra pooled connection per call. A database outage reaches
-    the caller as ``DependencyUnavailable`` through the entrypoint's error mapping.
-    """
-    return session.execute(sa.select(token_versions.c.version).where(
-        token_versions.c.staff_id == staff_id)).scalar() or 0
 
 
 class Authorization:

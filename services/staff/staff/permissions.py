@@ -1,6 +1,6 @@
 """Who may call each method of ``staff`` (rendered into docs/permissions.md)."""
 from anchang_common.errors import Forbidden
-from anchang_common.permissions import PUBLIC, PermissionTable, Rule, allow
+from anchang_common.permissions import PUBLIC, PermissionTable, Rule, allow, services_only
 
 from staff import domain
 
@@ -35,6 +35,7 @@ PERMISSIONS = PermissionTable({
     "set_roles": allow("admin", rules=(GRANTABLE, NOT_OWN_RIGHTS, LAST_ADMIN)),
     "set_status": allow("admin", rules=(LAST_ADMIN,)),
     "available_agents": allow("supervisor", services=("ticket",)),
+    "token_versions": services_only("client_vault", "ticket", "appraisal"),
     "create_position": allow("hr"),
     "get_position": allow(),
     "apply": allow("hr"),

@@ -287,6 +287,18 @@ def parse_id(field, value):
     raise ValidationError({field: f"must be a non-empty string of at most {MAX_ID} characters"})
 
 
+MAX_IDS_PER_CALL = 1000
+
+
+def parse_id_list(field, value):
+    """A list of 0 to ``MAX_IDS_PER_CALL`` ids."""
+    if not isinstance(value, list) or len(value) > MAX_IDS_PER_CALL:
+        raise ValidationError({field: f"must be a list of at most {MAX_IDS_PER_CALL} ids"})
+    for index, item in enumerate(value):
+        parse_id(f"{field}[{index}]", item)
+    return value
+
+
 def parse_date(field, value):
     """A date argument sent as YYYY-MM-DD."""
     problems = _Problems()

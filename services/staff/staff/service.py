@@ -29,6 +29,8 @@ class Service(ServiceBase):
     name = "staff"
 
     permissions = PERMISSIONS
+    #: staff's own ``token_versions`` table is the source every other service asks
+    token_versions_authoritative = True
 
     db = Database()
     auth = Auth()
@@ -127,6 +129,13 @@ class Service(ServiceBase):
         self.events.dispatch("staff.changed", {
             "staff_id": staff.id, "token_version": staff.token_version, "status": staff.status,
             "roles": list(staff.roles)})
+
+    @rpc
+    def token_versions(self, staff_ids):
+        """``{staff_id: current token version}`` of the members staff knows (for the other services)."""
+        staff_ids = schemas.parse_id_list("staff_ids", staff_ids)
+        rows = self.db.execute(sa.select(Staff.id, Staff.token_version).where(Staff.id.in_(staff_ids)))
+        return {staff_id: version for staff_id, version in rows}
 
     @rpc
     def available_agents(self, category):

@@ -1,0 +1,92 @@
+"""Token revocation: a token is valid only at its member's exact current token version.
+
+``staff`` is the source of the versions: ``set_status``, ``set_roles``, password changes and
+``logout`` bump a member's version, and staff's own ``token_versions`` table records every bump in
+the same transaction. Every other service keeps a copy in its ``token_versions`` table, and never
+trusts an event's numbers: ``staff.changed`` only says *whose* version to ask ``staff`` for
+(``staff.token_versions``, called with this service's identity). A token whose version the copy does
+not match triggers the same resynchronisation once, as does a periodic sweep, so a forged, lost or
+reordered event can neither lock anybody out nor keep a revoked token alive for long.
+"""
+import sqlalchemy as sa
+from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.rpc import MethodProxy, ReplyListener
+
+from anchang_common.calls import CallingContext, own_identity
+from anchang_common.errors import Unauthenticated
+from anchang_common.tables import token_versions
+from anchang_common.types import utcnow
+from anchang_common.vault import VaultConnection
+
+#: the version of a member whose tokens were never revoked (staff keeps no row for them)
+INITIAL_TOKEN_VERSION = 1
+#: how often the copies are compared with staff, whatever the events said
+RESYNC_SECONDS = 300
+
+
+def stored_version(session, staff_id):
+    """The version this service has recorded for ``staff_id``; ``None`` when it has none."""
+    return session.execute(sa.select(token_versions.c.version).where(
+        token_versions.c.staff_id == staff_id)).scalar()
+
+
+def known_staff_ids(session):
+    return list(session.execute(sa.select(token_versions.c.staff_id)).scalars())
+
+
+def record_version(session, staff_id, version):
+    """Set ``staff_id``'s recorded version to exactly ``version``."""
+    updated = session.execute(sa.update(token_versions).where(token_versions.c.staff_id == staff_id)
+                              .values(version=version, updated_at=utcnow())).rowcount
+    if not updated:
+        session.execute(sa.insert(token_versions).values(
+            staff_id=staff_id, version=version, updated_at=utcnow()))
+
+
+def record_versions(session, versions, asked):
+    """Record what staff answered for ``asked``; members staff does not know are forgotten."""
+    for staff_id in asked:
+        if staff_id in versions:
+            record_version(session, staff_id, int(versions[staff_id]))
+        else:
+            session.execute(sa.delete(token_versions).where(token_versions.c.staff_id == staff_id))
+
+
+class StaffVersions(SharedExtension):
+    """Asks ``staff.token_versions`` under this service's own identity (no user token)."""
+
+    vault = VaultConnection()
+    rpc_reply_listener = ReplyListener()
+
+    def fetch(self, worker_ctx, staff_ids):
+        context = CallingContext(worker_ctx, own_identity(self.vault, self.container.service_name),
+                                 on_behalf_of_user=False)
+        return MethodProxy(context, "staff", "token_versions", self.rpc_reply_listener)(list(staff_ids))
+
+
+def check_current(session, principal, authoritative, fetch):
+    """``Unauthenticated`` unless ``principal``'s token is at the member's current version.
+
+    ``authoritative``: this service's table is the source (``staff``), where no row means the
+    initial version. Elsewhere a mismatch or a missing row is resolved by ``fetch`` (staff's answer).
+    """
+    known = stored_version(session, principal.staff_id)
+    if known == principal.version:
+        return
+    if authoritative:
+        if principal.version != (INITIAL_TOKEN_VERSION if known is None else known):
+            raise Unauthenticated("token revoked")
+        return
+    versions = fetch([principal.staff_id])
+    record_versions(session, versions, [principal.staff_id])
+    if versions.get(principal.staff_id) != principal.version:
+        raise Unauthenticated("token revoked")
+
+
+class TokenVersions(DependencyProvider):
+    """Injects ``fetch(staff_ids) -> {staff_id: version}`` (for the revocation listener)."""
+
+    source = StaffVersions()
+
+    def get_dependency(self, worker_ctx):
+        return lambda staff_ids: self.source.fetch(worker_ctx, staff_ids)
