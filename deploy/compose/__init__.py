@@ -1,1 +1,1 @@
-"""Helpers of the docker compose stack (docker-compose.yml), run in the service image with ./deploy mounted."""
+"""Helpers of the docker compose stack, run in the service image with ./deploy mounted."""
