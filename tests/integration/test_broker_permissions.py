@@ -10,6 +10,7 @@ import importlib.util
 import uuid
 from pathlib import Path
 
+import eventlet
 import pytest
 import sqlalchemy as sa
 from amqp.exceptions import AccessRefused
@@ -26,6 +27,7 @@ from staff.bootstrap import seed_admin
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "correct-horse-42"
 RPC_EXCHANGE = "nameko-rpc"
+START_SECONDS = 30
 
 
 def _load_definitions_module():
@@ -39,12 +41,16 @@ def _load_definitions_module():
 definitions = _load_definitions_module()
 
 
+def applied(request, load=definitions.load):
+    return permissioned_vhost(request.config.getoption("RABBIT_API_URI"),
+                              request.config.getoption("RABBIT_AMQP_URI"),
+                              load, definitions.user_names())
+
+
 @pytest.fixture
 def broker(request):
     """A vhost with the definitions applied; ``broker.uri(user)`` logs in as that user."""
-    with permissioned_vhost(request.config.getoption("RABBIT_API_URI"),
-                            request.config.getoption("RABBIT_AMQP_URI"),
-                            definitions.load, definitions.user_names()) as vhost:
+    with applied(request) as vhost:
         yield vhost
 
 
@@ -67,9 +73,15 @@ def services(broker, container_factory, vault_server, service_tokens, database_u
     harness.close()
 
 
+def start(services, name, seconds=START_SECONDS):
+    """Starts a real service; a consumer the broker refuses would otherwise retry for ever."""
+    with eventlet.Timeout(seconds, RuntimeError(f"{name} did not start within {seconds} s")):
+        return services.start(name)
+
+
 @pytest.fixture
 def staff(services):
-    service = services.start("staff")
+    service = start(services, "staff")
     seed_admin(service.config["DATABASE_URL"], ADMIN_PASSWORD)
     return service
 
@@ -152,11 +164,42 @@ def test_another_service_cannot_bind_staff_method_keys(broker, key):
 
 # (c) ---------------------------------------------------------------------------------------------
 
-def test_only_staff_publishes_on_staff_events(broker):
-    assert attempt(broker.uri("staff"), publish("staff.events", "changed")) is None
-    for user in ("caller", "ticket"):
-        refused = attempt(broker.uri(user), publish("staff.events", "changed"))
-        assert refused is not None and refused.code == 403, user
+def opened_wide(layer):
+    """The definitions with one layer of protection of ``staff.events`` opened to everyone else.
+
+    Publishing is guarded twice: the vhost permission ``write`` (which exchanges a user may publish
+    to) and the topic permission ``write`` on ``staff.events`` (which routing keys). Opening one
+    shows that the other alone still refuses.
+    """
+    def load(**kwargs):
+        document = definitions.load(**kwargs)
+        for item in document[layer]:
+            if item["user"].endswith("-staff"):
+                continue
+            if layer == "permissions" or item["exchange"] == "staff.events":
+                item["write"] = ".*"
+        return document
+    return load
+
+
+@pytest.mark.parametrize("guard", ["both", "vhost permissions alone", "topic permissions alone"])
+def test_only_staff_publishes_on_staff_events(request, guard):
+    load = {"both": definitions.load, "vhost permissions alone": opened_wide("topic_permissions"),
+            "topic permissions alone": opened_wide("permissions")}[guard]
+    with applied(request, load) as broker:
+        assert attempt(broker.uri("staff"), publish("staff.events", "changed")) is None
+        for user in ("caller", "ticket"):
+            refused = attempt(broker.uri(user), publish("staff.events", "changed"))
+            assert refused is not None and refused.code == 403, user
+
+
+def test_a_service_cannot_delete_another_services_events_exchange(broker):
+    assert attempt(broker.uri("ticket"), lambda ch: ch.exchange_declare(
+        "ticket.events", "topic", durable=True, auto_delete=False)) is None
+    for operation in (lambda ch: ch.exchange_delete("staff.events"),
+                      lambda ch: ch.exchange_declare("staff.events", "topic", durable=True, auto_delete=False)):
+        refused = attempt(broker.uri("ticket"), operation)
+        assert refused is not None and refused.code == 403
 
 
 def test_no_service_reaches_event_queues_through_the_default_exchange(broker):
@@ -195,7 +238,7 @@ def test_staff_cannot_consume_the_ticket_rpc_queue(broker):
 # (e) ---------------------------------------------------------------------------------------------
 
 def test_staff_events_reach_another_service_running_as_its_own_user(services, staff):
-    appraisal = services.start("appraisal")
+    appraisal = start(services, "appraisal")
     with services.rpc() as rpc:
         session = rpc.staff.login("admin", ADMIN_PASSWORD)
     with entrypoint_waiter(appraisal.container, "on_staff_changed", timeout=20):
