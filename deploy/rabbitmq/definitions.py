@@ -15,8 +15,8 @@ Standard library only, so that it runs in any Python image: ::
 
     python deploy/rabbitmq/definitions.py render --out /defs/definitions.json
     # passwords from RABBITMQ_PASSWORD_<USER> (e.g. RABBITMQ_PASSWORD_CLIENT_VAULT) or from
-    # files named by RABBITMQ_PASSWORD_<USER>_FILE; optional --vhost, --admin NAME
-    # (password from RABBITMQ_PASSWORD_<NAME>[_FILE]); see README.md next to this file.
+    # files named by RABBITMQ_PASSWORD_<USER>_FILE; optional --vhost, --owner UID:GID,
+    # --admin NAME (password from RABBITMQ_PASSWORD_<NAME>[_FILE]); see README.md next to this file.
 """
 import argparse
 import base64
@@ -91,6 +91,8 @@ def main(argv=None, environ=None):
     sub = parser.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="write definitions with password hashes from the environment")
     render.add_argument("--out", help="file to write (mode 0600); default: standard output")
+    render.add_argument("--owner", help="UID:GID to give the written file (e.g. 999:999, the rabbitmq "
+                                        "user of the official image, which must read it)")
     render.add_argument("--vhost", help="vhost to put everything in (default: as in the file, /)")
     render.add_argument("--admin", action="append", default=[],
                         help="also create this administrator (a node that imports definitions at "
@@ -113,6 +115,9 @@ def main(argv=None, environ=None):
         fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as stream:
             stream.write(text)
+        if args.owner:
+            uid, _, gid = args.owner.partition(":")
+            os.chown(args.out, int(uid), int(gid or uid))
     else:
         sys.stdout.write(text)
     return 0
