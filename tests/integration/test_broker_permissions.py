@@ -9,6 +9,7 @@ because of a typo or a missing queue.
 import importlib.util
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import eventlet
 import pytest
@@ -120,45 +121,44 @@ def publish(exchange, routing_key):
 
 # (a) ---------------------------------------------------------------------------------------------
 
-def test_caller_logs_in_to_staff_running_as_its_own_broker_user(services, staff):
+def test_caller_logs_in_to_staff_running_as_its_own_broker_user(broker, services, staff):
     with services.rpc() as rpc:
         with pytest.raises(RemoteError) as wrong:
             rpc.staff.login("admin", "not-the-password-1")
         session = rpc.staff.login("admin", ADMIN_PASSWORD)
     assert wrong.value.exc_type == "Unauthenticated"
     assert session["roles"] == ["admin"] and session["token"]
-    # the two ends logged in as different users, each with only its own rights
-    assert staff.config["AMQP_URI"].split("@")[0] != services.amqp_uri.split("@")[0]
+    # the two ends logged in as their own users, each with only its own rights
+    assert urlsplit(staff.config["AMQP_URI"]).username == broker.user_prefix + "staff"
+    assert urlsplit(services.amqp_uri).username == broker.user_prefix + "caller"
 
 
 # (b) ---------------------------------------------------------------------------------------------
 
-def _bind_attempts(uri, queue, own_key):
-    """Declares ``queue`` (a name the user owns), then tries to bind it to ``staff.login``."""
-    def declare_and_bind_own(channel):
+def declare_and_bind(queue, key):
+    """What nameko does for a queue of its own on the RPC exchange."""
+    def operation(channel):
         channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
-        channel.queue_declare(queue, durable=False, auto_delete=True)
-        channel.queue_bind(queue, RPC_EXCHANGE, routing_key=own_key)
-    assert attempt(uri, declare_and_bind_own) is None  # the user's own binding is allowed
+        channel.queue_declare(queue, durable=True, auto_delete=False)
+        channel.queue_bind(queue, RPC_EXCHANGE, routing_key=key)
+    return operation
 
-    def bind_login(channel):
-        channel.queue_bind(queue, RPC_EXCHANGE, routing_key="staff.login")
-    return attempt(uri, bind_login)
+
+def _bind_attempts(uri, queue, own_key, foreign_key):
+    """Declares ``queue`` (a name the user owns) with its own key, then tries ``foreign_key``."""
+    assert attempt(uri, declare_and_bind(queue, own_key)) is None  # the user's own binding is allowed
+    return attempt(uri, lambda channel: channel.queue_bind(queue, RPC_EXCHANGE, routing_key=foreign_key))
 
 
 def test_caller_cannot_bind_a_queue_to_staff_login(broker):
     queue, key = reply_queue_name()
-    refused = _bind_attempts(broker.uri("caller"), queue, key)
+    refused = _bind_attempts(broker.uri("caller"), queue, key, "staff.login")
     assert refused is not None and refused.code == 403
 
 
-@pytest.mark.parametrize("key", ["staff.*", "staff.#", "#", "*.login"])
+@pytest.mark.parametrize("key", ["staff.login", "staff.*", "staff.#", "#", "*.login"])
 def test_another_service_cannot_bind_staff_method_keys(broker, key):
-    uri = broker.uri("ticket")
-    assert attempt(uri, lambda ch: (ch.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False),
-                                    ch.queue_declare("rpc-ticket", durable=True, auto_delete=False),
-                                    ch.queue_bind("rpc-ticket", RPC_EXCHANGE, routing_key="ticket.*"))) is None
-    refused = attempt(uri, lambda ch: ch.queue_bind("rpc-ticket", RPC_EXCHANGE, routing_key=key))
+    refused = _bind_attempts(broker.uri("ticket"), "rpc-ticket", "ticket.*", key)
     assert refused is not None and refused.code == 403
 
 
@@ -194,10 +194,11 @@ def test_only_staff_publishes_on_staff_events(request, guard):
 
 
 def test_a_service_cannot_delete_another_services_events_exchange(broker):
-    assert attempt(broker.uri("ticket"), lambda ch: ch.exchange_declare(
-        "ticket.events", "topic", durable=True, auto_delete=False)) is None
-    for operation in (lambda ch: ch.exchange_delete("staff.events"),
-                      lambda ch: ch.exchange_declare("staff.events", "topic", durable=True, auto_delete=False)):
+    def declare(name):
+        return lambda channel: channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
+
+    assert attempt(broker.uri("ticket"), declare("ticket.events")) is None
+    for operation in (lambda channel: channel.exchange_delete("staff.events"), declare("staff.events")):
         refused = attempt(broker.uri("ticket"), operation)
         assert refused is not None and refused.code == 403
 
@@ -217,18 +218,11 @@ def test_caller_publishes_requests_but_not_replies(broker):
 # (d) ---------------------------------------------------------------------------------------------
 
 def test_staff_cannot_consume_the_ticket_rpc_queue(broker):
-    def declare_own(name, key):
-        def operation(channel):
-            channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
-            channel.queue_declare(name, durable=True, auto_delete=False)
-            channel.queue_bind(name, RPC_EXCHANGE, routing_key=key)
-        return operation
-
     def consume(name):
         return lambda channel: channel.basic_consume(name, callback=lambda message: None)
 
-    assert attempt(broker.uri("ticket"), declare_own("rpc-ticket", "ticket.*")) is None
-    assert attempt(broker.uri("staff"), declare_own("rpc-staff", "staff.*")) is None
+    assert attempt(broker.uri("ticket"), declare_and_bind("rpc-ticket", "ticket.*")) is None
+    assert attempt(broker.uri("staff"), declare_and_bind("rpc-staff", "staff.*")) is None
     assert attempt(broker.uri("staff"), consume("rpc-staff")) is None
     for user in ("staff", "caller"):
         refused = attempt(broker.uri(user), consume("rpc-ticket"))
