@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7@sha256:a57df69d0ea827fb7266491f2813635de6f17269be881f696fbfdf2d83dda33e
-# One image per Anchang service, all from this file (DESIGN §1):
+# One image per Anchang service, all from this file (docs/contributing.md#package-layout):
 #
 #   docker build --build-arg SERVICE=ticket \
 #       --build-arg REVISION="$(git rev-parse HEAD)" --build-arg SOURCE_URL=<repository URL> -t anchang/ticket .
@@ -88,7 +88,7 @@ COPY services/${SERVICE}/config.yaml /app/config.yaml
 # time into a tiny script (`<service>.service:Service`: the class, since given a bare module nameko
 # would also try to run the base classes imported into it). Its `exec` replaces the shell with
 # nameko, which thus runs as PID 1 and receives SIGTERM itself: nameko's `run` handles it by letting
-# in-flight workers finish (DESIGN §7). `docker run IMAGE <command>` or compose's `command:`
+# in-flight workers finish (docs/architecture.md#reliability). `docker run IMAGE <command>` or compose's `command:`
 # replaces CMD for one-off tasks.
 # /app/.run is the only writable place: SQLite files when DATABASE_URL is left at its default. In
 # production DATABASE_URL points at PostgreSQL and the root filesystem can be mounted read-only.

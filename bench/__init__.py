@@ -1,1 +1,1 @@
-"""Benchmarks of DESIGN §8, run by ``make bench``: one JSON line per figure, ratios in one run."""
+"""Benchmarks of docs/architecture.md#performance, run by ``make bench``: one JSON line per figure, ratios in one run."""

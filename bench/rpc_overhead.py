@@ -1,4 +1,4 @@
-"""RPC overhead (DESIGN §8): a real method's throughput with 10 concurrent callers, against a bare
+"""RPC overhead (docs/architecture.md#performance): a real method's throughput with 10 concurrent callers, against a bare
 nameko echo service on the same broker in the same run."""
 import time
 

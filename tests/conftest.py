@@ -11,7 +11,10 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+import logging  # noqa: E402
+
 from anchang_common.config import load_config  # noqa: E402
+from anchang_common.logs import RedactPii  # noqa: E402
 from anchang_common.migrations import upgrade  # noqa: E402
 from anchang_common.testing import ServiceHarness, containers  # noqa: E402
 from anchang_common.testing.databases import create_database, drop_databases, find_postgres  # noqa: E402
@@ -90,6 +93,22 @@ def _vault_server(tmp_dir):
     return BaoServer(tmp_dir, free_port(), dev=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def production_log_redaction():
+    """Every log record of the run passes the services' production redaction filter as it is made,
+    so no handler (pytest's included) ever sees what production logs would not write."""
+    make_record = logging.getLogRecordFactory()
+    redact = RedactPii()
+
+    def redacted_record(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        redact.filter(record)
+        return record
+    logging.setLogRecordFactory(redacted_record)
+    yield
+    logging.setLogRecordFactory(make_record)
+
+
 @pytest.fixture(scope="session")
 def vault_server(tmp_path_factory):
     """A real OpenBao dev server provisioned as deploy/vault says (keys, policies, identities)."""
@@ -134,7 +153,6 @@ def harness(rabbit_config, container_factory, vault_server, service_tokens, data
         config.update(AMQP_URI=rabbit_config["AMQP_URI"], DATABASE_URL=database_url(service),
                       WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}")
         config["VAULT"].update(ADDR=vault_server.addr, TOKEN=service_tokens[service], TOKEN_FILE=None)
-        config.pop("LOGGING", None)
         return config
 
     harness = ServiceHarness(container_factory, config_for, rabbit_config["AMQP_URI"])

@@ -1,4 +1,4 @@
-"""The local stack of DESIGN §2: ``python -m deploy.local start|stop|status`` (``make run|stop|status``).
+"""The local stack of docs/configuration.md: ``python -m deploy.local start|stop|status`` (``make run|stop|status``).
 
 ``start`` checks RabbitMQ (starting a local ``rabbitmq-server`` if one is installed), starts a local
 OpenBao under ``.run/vault/`` (initialised, unsealed, provisioned; one token per service), applies

@@ -1,5 +1,5 @@
--- Databases of the docker compose stack: one per service (DESIGN §1), each owned by a role of that
--- service only (DESIGN §6), so no service can read another one's tables. The postgres image runs
+-- Databases of the docker compose stack: one per service (docs/contributing.md#package-layout), each owned by a role of that
+-- service only (docs/architecture.md#security-model), so no service can read another one's tables. The postgres image runs
 -- this once, when its data volume is empty (`docker compose down -v` to run it again).
 -- Development passwords: they are repeated in docker-compose.yml and are for that stack only.
 

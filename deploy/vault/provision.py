@@ -5,7 +5,7 @@ environment; ``--token staff=<id>`` (repeatable) also makes sure a service token
 exists, as the compose one-shot does. The local stack (``make run``) and the test fixtures call
 ``provision`` and ``issue_service_token`` themselves: one code for all three.
 
-Written, per DESIGN §3 and §6 (details in deploy/vault/README.md):
+Written, per docs/architecture.md#security-model (details in deploy/vault/README.md):
 
 - transit engine with the keys ``anchang-pii``, ``anchang-phone-index``, ``anchang-auth``;
 - one policy per ``policies/<service>.hcl``, named ``anchang-<service>``: the files are the list of
@@ -33,7 +33,7 @@ import hvac.exceptions
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 PREFIX = "anchang-"
 
-#: transit keys of DESIGN §6: name -> parameters of ``POST <mount>/keys/<name>``.
+#: transit keys of docs/architecture.md#security-model: name -> parameters of ``POST <mount>/keys/<name>``.
 TRANSIT_KEYS = {
     "anchang-pii": {"type": "aes256-gcm96", "derived": True},
     # OpenBao's hmac keys need an explicit key_size, in bytes, 32..512 (no default).

@@ -22,7 +22,7 @@ from deploy.compose import openbao_init
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 OUR_SERVICES = ("staff", "client_vault", "ticket", "appraisal")
-ONE_SHOTS = ("openbao-init", "vault-bootstrap", "migrate")
+ONE_SHOTS = ("rabbitmq-definitions", "openbao-init", "vault-bootstrap", "migrate")
 #: where each stateful image keeps its data (the images' documented data directories)
 DATA_DIRECTORIES = {
     "rabbitmq": "/var/lib/rabbitmq",

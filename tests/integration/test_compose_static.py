@@ -22,7 +22,7 @@ PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
 GRAFANA_DIR = REPO / "deploy" / "grafana"
 
 OUR_SERVICES = ("staff", "client_vault", "ticket", "appraisal")
-#: DESIGN §2: where each service's metrics and health endpoints are published on the host
+#: docs/configuration.md: where each service's metrics and health endpoints are published on the host
 HOST_PORTS = {"staff": 8001, "client_vault": 8002, "ticket": 8003, "appraisal": 8004}
 #: config.yaml variables whose defaults (127.0.0.1 addresses, SQLite under .run/, per-service
 #: ports) are wrong in a container
@@ -203,10 +203,32 @@ def test_one_shot_tasks_prepare_what_each_service_uses(services, name):
     """vault-bootstrap creates the token the service logs in with; migrate migrates its database."""
     env = environment(services[name])
     prefix = name.upper() + "_"
-    assert environment(services["vault-bootstrap"])[prefix + "VAULT_TOKEN"] == env["VAULT_TOKEN"]
+    assert f"{name}={env['VAULT_TOKEN']}" in provisioned_tokens(services)
     assert environment(services["migrate"])[prefix + "DATABASE_URL"] == env["DATABASE_URL"]
     tokens = {environment(services[other])["VAULT_TOKEN"] for other in OUR_SERVICES}
     assert len(tokens) == len(OUR_SERVICES), "each service needs a token of its own (its own policy)"
+
+
+def provisioned_tokens(services):
+    """The ``--token SERVICE=ID`` pairs vault-bootstrap passes to deploy.vault.provision."""
+    command = services["vault-bootstrap"]["command"]
+    return {command[i + 1] for i, word in enumerate(command) if word == "--token"}
+
+
+@pytest.mark.parametrize("name", OUR_SERVICES)
+def test_each_service_talks_to_the_broker_as_its_own_user(services, name):
+    """One broker user per service (deploy/rabbitmq/definitions.json), exchanges from the file."""
+    env = environment(services[name])
+    assert make_url_amqp(env["AMQP_URI"]) == name
+    assert str(env["DECLARE_EVENT_EXCHANGES"]).lower() == "false"
+    rabbitmq = services["rabbitmq"]
+    assert rabbitmq["depends_on"]["rabbitmq-definitions"]["condition"] == "service_completed_successfully"
+    assert "RABBITMQ_DEFAULT_USER" not in environment(rabbitmq)
+
+
+def make_url_amqp(uri):
+    from urllib.parse import urlsplit
+    return urlsplit(uri).username
 
 
 def test_migrate_is_valid_python(services):
@@ -251,7 +273,8 @@ def test_vault_bootstrap_gets_the_root_token_from_the_init_volume_only(services)
     bootstrap = services["vault-bootstrap"]
     assert "VAULT_TOKEN" not in environment(bootstrap), "a root token in the compose file shows in docker inspect"
     assert bootstrap["command"][:3] == ["python", "-m", "deploy.compose.with_root_token"]
-    assert bootstrap["command"][3:] == ["python", "-m", "deploy.vault.provision"]
+    assert bootstrap["command"][3:6] == ["python", "-m", "deploy.vault.provision"]
+    assert {pair.split("=")[0] for pair in provisioned_tokens(services)} == set(OUR_SERVICES)
     init_file = environment(bootstrap)["ANCHANG_OPENBAO_INIT_FILE"]
     assert init_file == environment(services["openbao-init"])["ANCHANG_OPENBAO_INIT_FILE"]
     assert any(volume.endswith(":ro") and volume.split(":")[1] == str(Path(init_file).parent)

@@ -172,7 +172,7 @@ def test_client_vault_may_raise_min_decryption_version(as_service, root):
     assert root.secrets.transit.read_key("anchang-pii")["data"]["min_decryption_version"] == latest
 
 
-# --- service identity (DESIGN §3) ----------------------------------------------------------------
+# --- service identity (docs/contract/rpc.md) ----------------------------------------------------------------
 
 
 def test_staff_reads_its_own_identity_token_verifiable_with_the_published_keys(as_service, root,

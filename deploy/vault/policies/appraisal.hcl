@@ -1,4 +1,4 @@
-# Vault policy anchang-appraisal (DESIGN §6): no transit right beyond verifying access tokens.
+# Vault policy anchang-appraisal (docs/architecture.md#security-model): no transit right beyond verifying access tokens.
 
 # Every service: read the public key of anchang-auth, to verify access tokens locally.
 path "transit/keys/anchang-auth" {
@@ -14,7 +14,7 @@ path "auth/token/renew-self" {
   capabilities = ["update"]
 }
 
-# Its own service identity token (DESIGN §3 "Service identity"): a JWT signed by Vault's OIDC key
+# Its own service identity token (docs/architecture.md#service-identity): a JWT signed by Vault's OIDC key
 # anchang-services, claim service=appraisal. Only its own role: it cannot obtain another service's.
 path "identity/oidc/token/anchang-appraisal" {
   capabilities = ["read"]

@@ -1,4 +1,4 @@
-# Vault policy anchang-client_vault (DESIGN §6): the only service that can decrypt customer PII.
+# Vault policy anchang-client_vault (docs/architecture.md#security-model): the only service that can decrypt customer PII.
 
 # Every service: read the public key of anchang-auth, to verify access tokens locally.
 path "transit/keys/anchang-auth" {
@@ -55,7 +55,7 @@ path "transit/keys/anchang-pii/config" {
   }
 }
 
-# Its own service identity token (DESIGN §3 "Service identity"): a JWT signed by Vault's OIDC key
+# Its own service identity token (docs/architecture.md#service-identity): a JWT signed by Vault's OIDC key
 # anchang-services, claim service=client_vault. Only its own role: it cannot obtain another service's.
 path "identity/oidc/token/anchang-client_vault" {
   capabilities = ["read"]

@@ -1,4 +1,4 @@
-# Vault policy anchang-staff (DESIGN §6): signs access tokens; no right on customer PII.
+# Vault policy anchang-staff (docs/architecture.md#security-model): signs access tokens; no right on customer PII.
 
 # Every service: read the public key of anchang-auth, to verify access tokens locally.
 path "transit/keys/anchang-auth" {
@@ -19,7 +19,7 @@ path "transit/sign/anchang-auth" {
   capabilities = ["update"]
 }
 
-# Its own service identity token (DESIGN §3 "Service identity"): a JWT signed by Vault's OIDC key
+# Its own service identity token (docs/architecture.md#service-identity): a JWT signed by Vault's OIDC key
 # anchang-services, claim service=staff. Only its own role: it cannot obtain another service's.
 path "identity/oidc/token/anchang-staff" {
   capabilities = ["read"]

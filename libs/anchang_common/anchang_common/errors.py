@@ -1,4 +1,4 @@
-"""The error types of the public contract (DESIGN §3).
+"""The error types of the public contract (docs/contract/rpc.md).
 
 Callers see them as nameko ``RemoteError`` whose ``exc_type`` is the class name.
 Messages never carry PII: they name fields and ids, never values.

@@ -1,4 +1,4 @@
-"""Events: the envelope of DESIGN §4, a dispatcher with a transactional outbox, and the bookkeeping
+"""Events: the envelope of docs/contract/events.md, a dispatcher with a transactional outbox, and the bookkeeping
 that makes handlers idempotent.
 
 An event is written to the service's ``outbox`` table in the worker's own transaction, published

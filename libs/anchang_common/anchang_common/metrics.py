@@ -1,4 +1,4 @@
-"""The Prometheus metrics of DESIGN §5 and the ``Metrics`` dependency that times every worker.
+"""The Prometheus metrics of docs/contract/metrics.md and the ``Metrics`` dependency that times every worker.
 
 One name per metric across services, the service as a label; no label ever carries an id or PII.
 """

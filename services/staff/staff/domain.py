@@ -1,4 +1,4 @@
-"""The rules of the staff service: pure Python, no I/O (DESIGN §3 "staff").
+"""The rules of the staff service: pure Python, no I/O (docs/contract/staff.md).
 
 Recruitment (screening candidates against a position's requirements, scoring them on a
 uniform scorecard), onboarding training, the password policy, login lockout and

@@ -1,4 +1,4 @@
-"""Validation of the arguments of the staff RPC methods (DESIGN §3 "staff").
+"""Validation of the arguments of the staff RPC methods (docs/contract/staff.md).
 
 Each parser collects every problem, then raises one ``ValidationError`` mapping the dotted
 field path the caller sent (e.g. ``position.scorecard.criteria[1].weight``) to what is

@@ -1,4 +1,4 @@
-"""DESIGN §6: the local stack's files are its owner's only. ``.run/`` 0700, every file in it 0600,
+"""docs/architecture.md#security-model: the local stack's files are its owner's only. ``.run/`` 0700, every file in it 0600,
 whether the stack writes it itself or a process it starts does (a service's SQLite database)."""
 import os
 import stat
