@@ -22,7 +22,12 @@ attempts = {"flaky": 0}
 
 class ContractService(ServiceBase):
     name = "contract"
-    permissions = PermissionTable({"explode": PUBLIC, "missing": PUBLIC, "invalid": PUBLIC, "duplicate": PUBLIC})
+    permissions = PermissionTable({"explode": PUBLIC, "missing": PUBLIC, "invalid": PUBLIC, "duplicate": PUBLIC,
+                                   "greet": PUBLIC})
+
+    @rpc
+    def greet(self, name, language="zh"):
+        return f"{name}/{language}"
     db = Database()
 
     @rpc
@@ -143,3 +148,38 @@ def test_a_handler_that_hits_an_outage_gets_the_event_again(harness, contract):
         dispatch("source", "flaky", envelope)
     assert attempts["flaky"] == 2
     assert handled_ids(engine) == [envelope["event_id"]]
+
+
+@pytest.mark.parametrize("call, errors", [
+    (lambda rpc: rpc.contract.greet(), {"name": "missing"}),
+    (lambda rpc: rpc.contract.greet("a", "b", "c"), {"arguments": "takes at most 2 positional arguments"}),
+    (lambda rpc: rpc.contract.greet(name="a", colour="red"), {"colour": "unknown argument"}),
+    (lambda rpc: rpc.contract.greet("a", name="b"), {"name": "given twice"}),
+])
+def test_wrong_arguments_are_a_validation_error_naming_them(harness, contract, call, errors):
+    with harness.rpc() as rpc:
+        with pytest.raises(RemoteError) as raised:
+            call(rpc)
+        assert rpc.contract.greet("li", "zh") == "li/zh"  # the right call still works
+    assert raised.value.exc_type == "ValidationError"
+    for name, message in errors.items():
+        assert f"{name}: {message}" in raised.value.value
+
+
+class Unlisted(ServiceBase):
+    name = "unlisted"
+    permissions = PermissionTable({"listed": PUBLIC})
+
+    @rpc
+    def listed(self):
+        return "ok"
+
+    @rpc
+    def forgotten(self):
+        return "served without a permission"
+
+
+def test_a_method_missing_from_the_permission_table_stops_the_service_at_start(harness):
+    with pytest.raises(RuntimeError) as raised:
+        harness.start("unlisted", Unlisted, harness.config_for("ticket"))
+    assert "unlisted.forgotten" in str(raised.value)
