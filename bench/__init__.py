@@ -1,1 +1,2 @@
-"""Benchmarks of docs/architecture.md#performance, run by ``make bench``: one JSON line per figure, ratios in one run."""
+"""Benchmarks (docs/architecture.md#performance), run by ``make bench``: one JSON line per figure,
+ratios measured in one run."""

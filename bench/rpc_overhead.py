@@ -1,5 +1,5 @@
-"""RPC overhead (docs/architecture.md#performance): a real method's throughput with 10 concurrent callers, against a bare
-nameko echo service on the same broker in the same run."""
+"""RPC overhead (docs/architecture.md#performance): a real method's throughput with 10 concurrent
+callers, against a bare nameko echo service on the same broker in the same run."""
 import time
 
 import eventlet

@@ -6,12 +6,11 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - before anything imports socket or threading
 
+import logging  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-
-import logging  # noqa: E402
 
 from anchang_common.config import load_config  # noqa: E402
 from anchang_common.logs import RedactPii  # noqa: E402

@@ -52,11 +52,11 @@ def wait_for(addr: str, acceptable: set[int], deadline: float, what: str) -> int
             status, _ = request(addr, "GET", "/v1/sys/health")
             if status in acceptable:
                 return status
-            last = "HTTP %d" % status
+            last = f"HTTP {status}"
         except (OSError, ValueError) as error:
             last = str(error)
         if time.monotonic() >= deadline:
-            raise InitError("OpenBao at %s did not %s in time (last: %s)" % (addr, what, last))
+            raise InitError(f"OpenBao at {addr} did not {what} in time (last: {last})")
         time.sleep(POLL_SECONDS)
 
 
@@ -81,28 +81,28 @@ def initialise_and_unseal(addr: str, init_file: Path, timeout: float = 120.0) ->
     if not state["initialized"]:
         if init_file.exists():
             raise InitError(
-                "OpenBao is not initialised but %s exists: its data volume was removed while the key "
-                "volume was kept. Start afresh with `docker compose down -v`." % init_file)
+                f"OpenBao is not initialised but {init_file} exists: its data volume was removed while the key "
+                "volume was kept. Start afresh with `docker compose down -v`.")
         status, result = request(addr, "PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1})
         if status != 200:
-            raise InitError("initialising OpenBao failed: HTTP %d %s" % (status, result))
+            raise InitError(f"initialising OpenBao failed: HTTP {status} {result}")
         write_private(init_file, json.dumps(result))
         done.append("initialised")
     elif not init_file.exists():
         raise InitError(
-            "OpenBao is initialised but its unseal key is not in %s: the volumes went out of step. "
-            "Start afresh with `docker compose down -v`." % init_file)
+            f"OpenBao is initialised but its unseal key is not in {init_file}: the volumes went out of step. "
+            "Start afresh with `docker compose down -v`.")
     keys = json.loads(init_file.read_text())["keys"]
     _, seal = request(addr, "GET", "/v1/sys/seal-status")
     if seal["sealed"]:
         for key in keys:
             status, seal = request(addr, "PUT", "/v1/sys/unseal", {"key": key})
             if status != 200:
-                raise InitError("unsealing OpenBao failed: HTTP %d %s" % (status, seal))
+                raise InitError(f"unsealing OpenBao failed: HTTP {status} {seal}")
             if not seal["sealed"]:
                 break
         if seal["sealed"]:
-            raise InitError("OpenBao is still sealed after every key in %s" % init_file)
+            raise InitError(f"OpenBao is still sealed after every key in {init_file}")
         done.append("unsealed")
     wait_for(addr, {200}, deadline, "become active")
     return ", ".join(done) or "already unsealed"

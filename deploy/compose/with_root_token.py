@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     try:
         token = json.loads(init_file.read_text())["root_token"]
     except (OSError, ValueError, KeyError) as error:
-        print("no OpenBao root token in %s (%s): has openbao-init run?" % (init_file, error), file=sys.stderr)
+        print(f"no OpenBao root token in {init_file} ({error}): has openbao-init run?", file=sys.stderr)
         return 1
     os.environ["VAULT_TOKEN"] = token
     os.execvp(argv[0], argv)

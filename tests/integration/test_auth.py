@@ -1,5 +1,5 @@
 """Login and token checks over the real broker, the real Vault and each database dialect."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -29,7 +29,7 @@ def login(harness, username="admin", password=ADMIN_PASSWORD):
 def test_admin_logs_in_and_reads_itself(harness, staff):
     session = login(harness)
     assert session["roles"] == ["admin"]
-    assert datetime.fromisoformat(session["expires_at"]) > datetime.now(timezone.utc)
+    assert datetime.fromisoformat(session["expires_at"]) > datetime.now(UTC)
     with harness.rpc(session["token"]) as rpc:
         me = rpc.staff.get_staff(session["staff_id"])
     assert me["username"] == "admin" and me["status"] == "active"
@@ -75,7 +75,7 @@ def test_expired_token_is_unauthenticated(harness, staff, vault_server, service_
     vault = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["staff"]}, "staff")
     principal = Principal(staff_id=session["staff_id"], username="admin", roles=("admin",),
                           status="active", version=1)
-    issued_at = datetime.now(timezone.utc) - timedelta(hours=2)
+    issued_at = datetime.now(UTC) - timedelta(hours=2)
     expired, _ = TokenIssuer(vault).issue(principal, ttl_seconds=3600, now=issued_at)
     error = _call_get_staff(harness, expired)
     assert error.exc_type == "Unauthenticated" and "expired" in error.value

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import jwt
 import pytest
-import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -20,7 +19,6 @@ from anchang_common.db import make_engine
 from anchang_common.permissions import ADMIN, ROLES, SERVICES, load_tables, render_markdown
 from anchang_common.revocation import INITIAL_TOKEN_VERSION, record_version
 from anchang_common.vault import VaultClient
-
 from tests.conftest import REPO
 
 #: the services that serve RPC methods today

@@ -19,10 +19,10 @@ from kombu import Connection
 from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
-from deploy.local.openbao import free_port
 from anchang_common.config import load_config
 from anchang_common.testing import ServiceHarness
 from anchang_common.testing.broker import permissioned_vhost
+from deploy.local.openbao import free_port
 from staff.bootstrap import seed_admin
 
 REPO = Path(__file__).resolve().parents[2]

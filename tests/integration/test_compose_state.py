@@ -152,9 +152,9 @@ class FakeOpenBao:
                     if fake.initialized:
                         return self.answer(400, {"errors": ["Vault is already initialized"]})
                     fake.init_calls += 1
-                    fake.initialized, fake.key = True, "key-%d" % fake.init_calls
+                    fake.initialized, fake.key = True, f"key-{fake.init_calls}"
                     self.answer(200, {"keys": [fake.key], "keys_base64": [fake.key],
-                                      "root_token": "root-%d" % fake.init_calls})
+                                      "root_token": f"root-{fake.init_calls}"})
                 elif self.path == "/v1/sys/unseal":
                     if body["key"] == fake.key:
                         fake.sealed = False
@@ -163,7 +163,7 @@ class FakeOpenBao:
                     self.answer(404, {"errors": []})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.addr = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.addr = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def restart(self):

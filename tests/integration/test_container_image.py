@@ -4,7 +4,6 @@ Static checks of the Dockerfile, requirements-image.lock, .dockerignore and .git
 (installed from PyPI by requirements-dev.txt, pinned in constraints.txt). No image is built here: no
 Docker engine is available to the tests.
 """
-import fnmatch
 import re
 import shutil
 import subprocess
@@ -155,7 +154,8 @@ def test_the_lock_matches_the_pins_of_the_project():
         assert entries[name][0] == version, f"{name}: {entries[name][0]} in the lock, {version} in requirements.txt"
     for name, (version, _) in entries.items():
         if name in constraints:
-            assert constraints[name] == version, f"{name}: {version} in the lock, {constraints[name]} in constraints.txt"
+            assert constraints[name] == version, (
+                f"{name}: {version} in the lock, {constraints[name]} in constraints.txt")
 
 
 def test_the_build_backend_is_locked_and_satisfies_every_package():
@@ -234,7 +234,7 @@ def test_every_runtime_variable_has_a_reader():
         if keyword != "ENV":
             continue
         for name in re.findall(r"(\w+)=", arguments):
-            assert name in python_reads or "${%s" % name in configs, f"ENV {name}: nothing in the image reads it"
+            assert name in python_reads or f"${{{name}" in configs, f"ENV {name}: nothing in the image reads it"
 
 
 # --- what enters the build context and git ------------------------------------------------------------

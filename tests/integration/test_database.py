@@ -8,10 +8,10 @@ from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
 from anchang_common.db import Database, make_engine
-from anchang_common.permissions import PUBLIC, PermissionTable
 from anchang_common.entrypoints import UnitOfWork, event_handler, rpc
 from anchang_common.errors import Conflict
 from anchang_common.events import Events, make_envelope
+from anchang_common.permissions import PUBLIC, PermissionTable
 from anchang_common.tables import outbox
 from anchang_common.types import utcnow
 

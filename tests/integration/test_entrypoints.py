@@ -10,10 +10,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from anchang_common.base import ServiceBase
 from anchang_common.db import Database, make_engine
-from anchang_common.permissions import PUBLIC, PermissionTable
 from anchang_common.entrypoints import event_handler, rpc
 from anchang_common.errors import DependencyUnavailable, NotFound, ValidationError
 from anchang_common.events import make_envelope
+from anchang_common.permissions import PUBLIC, PermissionTable
 
 handled = sa.Table("test_handled", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
                    sa.Column("event_id", sa.String(64), nullable=False))

@@ -7,13 +7,13 @@ A token carries the staff member's id, roles, status and *token version*. ``set_
 """
 import base64
 import json
-import re
 import logging
+import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -70,7 +70,7 @@ class TokenIssuer:
 
     def issue(self, principal, ttl_seconds=DEFAULT_TTL_SECONDS, now=None):
         """``(token, expires_at)`` for ``principal``."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         expires_at = now + timedelta(seconds=ttl_seconds)
         claims = {
             "iss": ISSUER, "sub": principal.staff_id, "name": principal.username,

@@ -23,8 +23,15 @@ from sqlalchemy import exc as sa_exc
 from anchang_common import idempotency
 from anchang_common.db import WorkerSessions, is_unavailable
 from anchang_common.errors import (
-    EXPECTED_ERRORS, AnchangError, Conflict, DependencyUnavailable, Forbidden, InternalError,
-    Unauthenticated, ValidationError)
+    EXPECTED_ERRORS,
+    AnchangError,
+    Conflict,
+    DependencyUnavailable,
+    Forbidden,
+    InternalError,
+    Unauthenticated,
+    ValidationError,
+)
 from anchang_common.events import PendingEvents, already_processed, mark_processed, parse_envelope
 from anchang_common.gate import Gate
 

@@ -7,8 +7,8 @@ the row stays and a relay publishes it later: an event is never lost and never p
 that was rolled back. It may be published twice, which idempotent handlers absorb.
 """
 import logging
-import time
 import re
+import time
 import uuid
 import weakref
 from datetime import timedelta

@@ -10,8 +10,14 @@ import weakref
 from nameko.extensions import DependencyProvider, SharedExtension
 
 from anchang_common.auth import (
-    CONTEXT_KEY, DEFAULT_TTL_SECONDS, SERVICE_CONTEXT_KEY, ServiceTokenVerifier, TokenIssuer,
-    TokenVerifier, bearer_token)
+    CONTEXT_KEY,
+    DEFAULT_TTL_SECONDS,
+    SERVICE_CONTEXT_KEY,
+    ServiceTokenVerifier,
+    TokenIssuer,
+    TokenVerifier,
+    bearer_token,
+)
 from anchang_common.config import AUTH
 from anchang_common.db import WorkerSessions
 from anchang_common.errors import DependencyUnavailable

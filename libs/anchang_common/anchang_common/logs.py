@@ -1,7 +1,7 @@
 """JSON log lines, with anything shaped like a phone or ID number redacted before it is written."""
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -55,4 +55,4 @@ class JsonFormatter(_JsonFormatter):
         super().__init__(*args, **kwargs)
 
     def formatTime(self, record, datefmt=None):
-        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")

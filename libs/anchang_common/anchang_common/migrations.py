@@ -15,7 +15,6 @@ from anchang_common.db import make_engine
 from anchang_common.types import UtcDateTime
 
 
-
 def alembic_config(service, url):
     config = Config()
     config.set_main_option("script_location", f"{service}:migrations")

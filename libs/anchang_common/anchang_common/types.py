@@ -1,6 +1,6 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -16,12 +16,12 @@ class UtcDateTime(sa.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def new_id():
@@ -29,4 +29,4 @@ def new_id():
 
 
 def utcnow():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -9,7 +9,6 @@ from anchang_common.db import Database
 from anchang_common.entrypoints import rpc
 from anchang_common.errors import NotFound, ValidationError
 from anchang_common.events import Events
-
 from appraisal.models import Template
 from appraisal.permissions import PERMISSIONS
 

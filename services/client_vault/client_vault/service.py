@@ -5,7 +5,6 @@ Skeleton: health, metrics, the permission gate and token revocation are wired; t
 from anchang_common.base import RevocationListener, ServiceBase
 from anchang_common.db import Database
 from anchang_common.events import Events
-
 from client_vault.permissions import PERMISSIONS
 
 

@@ -4,7 +4,6 @@ import pytest
 from anchang_common.config import load_config
 from anchang_common.errors import ValidationError
 from anchang_common.events import EventBuffer, make_envelope, parse_envelope
-
 from tests.conftest import REPO
 
 

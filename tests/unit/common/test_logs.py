@@ -3,13 +3,12 @@ import io
 import json
 import logging
 import logging.config
+from datetime import datetime, timedelta
 
 import pytest
-from datetime import datetime, timedelta
 
 from anchang_common.config import load_config
 from anchang_common.logs import REDACTED, redact
-
 from tests.conftest import REPO
 
 

@@ -8,8 +8,16 @@ from anchang_common.auth import Principal
 from anchang_common.entrypoints import AnchangRpc
 from anchang_common.errors import Forbidden, Unauthenticated
 from anchang_common.permissions import (
-    PUBLIC, SERVICES, Caller, Rule, allow, authorize, load_tables, render_markdown, services_only)
-
+    PUBLIC,
+    SERVICES,
+    Caller,
+    Rule,
+    allow,
+    authorize,
+    load_tables,
+    render_markdown,
+    services_only,
+)
 from tests.conftest import REPO
 
 

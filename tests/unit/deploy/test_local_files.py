@@ -1,5 +1,6 @@
-"""docs/architecture.md#security-model: the local stack's files are its owner's only. ``.run/`` 0700, every file in it 0600,
-whether the stack writes it itself or a process it starts does (a service's SQLite database)."""
+"""The local stack's files are its owner's only (docs/architecture.md#security-model): ``.run/``
+0700, every file in it 0600, whether the stack writes it itself or a process it starts does (a
+service's SQLite database)."""
 import os
 import stat
 import sys

@@ -4,9 +4,8 @@ Revision ID: 8c59a1a54872
 Revises: 
 Create Date: 2026-11-27 17:43:08.934141
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '8c59a1a54872'
 down_revision = None

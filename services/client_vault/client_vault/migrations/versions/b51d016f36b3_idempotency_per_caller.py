@@ -3,8 +3,7 @@
 Revision ID: b51d016f36b3
 Revises: cfcda4a30ce9
 """
-from anchang_common.shared_migrations import (
-    idempotency_per_caller_downgrade, idempotency_per_caller_upgrade)
+from anchang_common.shared_migrations import idempotency_per_caller_downgrade, idempotency_per_caller_upgrade
 
 revision = "b51d016f36b3"
 down_revision = "cfcda4a30ce9"

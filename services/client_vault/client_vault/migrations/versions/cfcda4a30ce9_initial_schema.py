@@ -4,9 +4,8 @@ Revision ID: cfcda4a30ce9
 Revises: 
 Create Date: 2026-11-27 17:43:07.269276
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'cfcda4a30ce9'
 down_revision = None

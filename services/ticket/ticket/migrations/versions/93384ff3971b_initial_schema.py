@@ -4,9 +4,8 @@ Revision ID: 93384ff3971b
 Revises: 
 Create Date: 2026-11-27 17:43:08.109937
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '93384ff3971b'
 down_revision = None

@@ -3,8 +3,7 @@
 Revision ID: f7914d439339
 Revises: 93384ff3971b
 """
-from anchang_common.shared_migrations import (
-    idempotency_per_caller_downgrade, idempotency_per_caller_upgrade)
+from anchang_common.shared_migrations import idempotency_per_caller_downgrade, idempotency_per_caller_upgrade
 
 revision = "f7914d439339"
 down_revision = "93384ff3971b"
