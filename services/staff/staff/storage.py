@@ -19,6 +19,11 @@ from staff.models import (
     Assessment, Candidate, Certificate, LoginFailure, OpenAssignment, Position, Staff, TrainingAttempt)
 
 
+# built once: the hot read path (get_staff) skips building and hashing the statement on every call
+_MEMBER = sa.select(Staff).where(Staff.id == sa.bindparam("staff_id")).execution_options(populate_existing=True)
+_MEMBER_WITH_DETAILS = _MEMBER.options(joinedload(Staff.certificates), joinedload(Staff.trainings))
+
+
 class StaffStorage:
     """Queries and row <-> domain mapping of the staff service, over one session."""
 
@@ -98,10 +103,8 @@ class StaffStorage:
     def member(self, staff_id, details=True):
         """The ``Member``, with certificates and trainings unless ``details`` is false, in one query;
         ``NotFound`` otherwise."""
-        query = sa.select(Staff).where(Staff.id == staff_id).execution_options(populate_existing=True)
-        if details:
-            query = query.options(joinedload(Staff.certificates), joinedload(Staff.trainings))
-        row = self.session.scalars(query).unique().one_or_none()
+        query = _MEMBER_WITH_DETAILS if details else _MEMBER
+        row = self.session.scalars(query, {"staff_id": staff_id}).unique().one_or_none()
         if row is None:
             raise NotFound("staff member not found")
         return _member(row, details)
