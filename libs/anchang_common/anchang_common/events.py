@@ -19,7 +19,7 @@ from nameko.extensions import SharedExtension
 
 from anchang_common.db import WorkerSessions
 from anchang_common.errors import ValidationError
-from anchang_common.tables import outbox, processed_events, token_versions
+from anchang_common.tables import outbox, processed_events
 from anchang_common.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -181,16 +181,3 @@ def mark_processed(session, envelope):
     """Record the event as handled, in the handler's own transaction."""
     session.execute(sa.insert(processed_events).values(
         event_id=envelope["event_id"], event_type=envelope["type"], processed_at=utcnow()))
-
-
-def record_token_version(session, staff_id, version):
-    """Keep the newest token version of ``staff_id``; older tokens are refused from then on."""
-    current = session.execute(
-        sa.select(token_versions.c.version).where(token_versions.c.staff_id == staff_id)
-    ).scalar()
-    if current is None:
-        session.execute(sa.insert(token_versions).values(
-            staff_id=staff_id, version=version, updated_at=utcnow()))
-    elif version > current:
-        session.execute(sa.update(token_versions).where(token_versions.c.staff_id == staff_id)
-                        .values(version=version, updated_at=utcnow()))

@@ -27,6 +27,12 @@ TRAINING_MODULES = ("culture", "service_process", "privacy_security")
 DEFAULT_PASS_MARK = 60
 
 PASSWORD_MIN_LENGTH = 10
+DEFAULT_SECURITY_ACKNOWLEDGMENT_DAYS = 365
+
+
+def code_key(code: str) -> str:
+    """What makes two codes the same: ``CS-AGENT-01`` and ``cs-agent-01`` are one code."""
+    return code.lower()
 
 
 # --- eligibility ---------------------------------------------------------------------------
@@ -94,8 +100,10 @@ def screen(requirements: Requirements, applicant: Applicant, on: date) -> list[R
         if applicant.major is None or _normalise_major(applicant.major) not in accepted:
             reasons.append(Reason("major", "major must be one of: "
                                            + ", ".join(sorted(requirements.majors))))
-    for code in sorted(requirements.certificates - applicant.certificates):
-        reasons.append(Reason("certificate", f"certificate {code} is required"))
+    held = {code_key(c) for c in applicant.certificates}
+    for code in sorted(requirements.certificates):
+        if code_key(code) not in held:
+            reasons.append(Reason("certificate", f"certificate {code} is required"))
     return reasons
 
 
@@ -188,11 +196,134 @@ def score_problems(scorecard: Scorecard, scores: Mapping) -> dict[str, str]:
     return problems
 
 
+@dataclass(frozen=True)
+class Position:
+    """A position as hiring sees it; ``code`` as written, unique regardless of case."""
+
+    code: str
+    title: str
+    requirements: Requirements
+    scorecard: Scorecard
+    position_id: str | None = None  # set once stored
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    assessor_id: str
+    scores: Mapping[str, float]
+    weighted_score: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An application to a position, with the assessments made so far."""
+
+    candidate_id: str
+    name: str
+    position: Position
+    eligible: bool
+    reasons: tuple[Reason, ...]
+    hired_staff_id: str | None
+    assessments: tuple[AssessmentRecord, ...] = ()
+
+    def decision(self) -> Decision:
+        """Fail when ineligible; otherwise ``decide`` over the assessments made."""
+        if not self.eligible:
+            return Decision("fail", None, 0)
+        return decide(self.position.scorecard, [a.scores for a in self.assessments])
+
+    def hiring_problem(self) -> str | None:
+        """Why this candidate cannot be hired now; ``None`` when they can."""
+        if not self.eligible:
+            return "candidate does not meet the position's requirements"
+        if self.hired_staff_id:
+            return "candidate already hired"
+        if self.decision().decision != "pass":
+            return "only a candidate who passed the assessment can be hired"
+        return None
+
+
 # --- accounts and training -----------------------------------------------------------------
 
-def password_problems(password: str, username: str) -> list[str]:
-    """What the password lacks under the policy; empty when acceptable. Never echoes it."""
+@dataclass(frozen=True)
+class CertificateRecord:
+    code: str
+    name: str
+    issued_on: date
+    expires_on: date | None
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    module_code: str
+    score: float
+    pass_mark: float
+    passed: bool
+    attempted_at: datetime
+
+
+@dataclass(frozen=True)
+class SecurityAcknowledgment:
+    """The member's acknowledgment of the information-security rules: current until ``expires_on``."""
+
+    acknowledged_at: datetime
+    expires_on: date
+    current: bool
+
+
+def security_acknowledgment(acknowledged_at: datetime | None, today: date,
+                            days: int = DEFAULT_SECURITY_ACKNOWLEDGMENT_DAYS):
+    """The acknowledgment made at ``acknowledged_at`` as seen on ``today``; ``None`` when never made.
+
+    It is current on the days before ``expires_on`` (``days`` after the day it was made)."""
+    if acknowledged_at is None:
+        return None
+    expires_on = acknowledged_at.date() + timedelta(days=days)
+    return SecurityAcknowledgment(acknowledged_at, expires_on, today < expires_on)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A staff member's record: who they are at work, never their password."""
+
+    staff_id: str
+    username: str
+    name: str
+    status: str
+    roles: tuple[str, ...]
+    skills: tuple[str, ...]
+    position_code: str | None
+    token_version: int
+    must_change_password: bool = False
+    security_acknowledged_at: datetime | None = None
+    certificates: tuple[CertificateRecord, ...] = ()
+    trainings: tuple[TrainingRecord, ...] = ()
+
+    @property
+    def passed_modules(self) -> set[str]:
+        return {t.module_code for t in self.trainings if t.passed}
+
+    def acknowledgment(self, today: date, acknowledgment_days: int):
+        """The member's ``SecurityAcknowledgment`` as seen on ``today``; ``None`` when never made."""
+        return security_acknowledgment(self.security_acknowledged_at, today, acknowledgment_days)
+
+    def ready_to_activate(self, today: date, acknowledgment_days: int) -> bool:
+        """An onboarding member becomes active once every module is passed and the security rules
+        are acknowledged (and that acknowledgment is current)."""
+        acknowledgment = self.acknowledgment(today, acknowledgment_days)
+        return (self.status == "onboarding" and all_modules_passed(self.passed_modules)
+                and acknowledgment is not None and acknowledgment.current)
+
+
+def password_problems(password: str, username: str, common_passwords=frozenset()) -> list[str]:
+    """What the password lacks under the policy; empty when acceptable. Never echoes it.
+
+    ``common_passwords`` (lower case) are refused, alone or followed by digits and punctuation
+    (``sunshine2024!``)."""
     problems = []
+    lowered = password.casefold()
+    if lowered in common_passwords or lowered.rstrip("0123456789!@#$%^&*?.,-_ ") in common_passwords:
+        problems.append("is a commonly used password")
     if len(password) < PASSWORD_MIN_LENGTH:
         problems.append(f"must be at least {PASSWORD_MIN_LENGTH} characters long")
     if not any(ch.isalpha() for ch in password):
@@ -251,6 +382,14 @@ def roles_not_grantable(granter_roles, roles):
         return set()
     grantable = HR_GRANTABLE_ROLES if "hr" in granter_roles else frozenset()
     return set(roles) - grantable
+
+
+def roles_raised(held_roles, roles):
+    """The roles in ``roles`` that would raise the rights of someone holding ``held_roles``
+    (``admin`` already holds every role's rights: giving an admin fewer roles raises nothing)."""
+    if "admin" in held_roles:
+        return set()
+    return set(roles) - set(held_roles)
 
 
 def check_admin_remains(active_admin_ids, staff_id, roles, status):

@@ -17,9 +17,12 @@ add_common_tables(Base.metadata)
 
 class Position(Base):
     __tablename__ = "positions"
+    __table_args__ = (sa.UniqueConstraint("code_key", name="uq_positions_code_key"),)
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
-    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)  # as written
+    #: the code in lower case: codes are unique regardless of case and looked up by this
+    code_key: Mapped[str] = mapped_column(sa.String(64))
     title: Mapped[str] = mapped_column(sa.String(200))
     requirements: Mapped[dict] = mapped_column(sa.JSON)
     scorecard: Mapped[dict] = mapped_column(sa.JSON)
@@ -69,15 +72,21 @@ class Staff(Base):
     roles: Mapped[list] = mapped_column(sa.JSON)
     skills: Mapped[list] = mapped_column(sa.JSON)
     token_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    #: a one-time password (a new hire's first, a reset one) must be changed before anything else
+    must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    security_acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: when the lapse of the current acknowledgment was announced (cleared by a new acknowledgment)
+    security_lapse_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     candidate_id: Mapped[str | None] = mapped_column(sa.ForeignKey("candidates.id"), unique=True)
     position_code: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
+    # loaded only when a query asks (the storage joins them in where a reply needs them)
     trainings: Mapped[list["TrainingAttempt"]] = relationship(
-        order_by="TrainingAttempt.attempted_at", lazy="selectin")
+        order_by="TrainingAttempt.attempted_at", lazy="raise")
     certificates: Mapped[list["Certificate"]] = relationship(
-        order_by="Certificate.issued_on", lazy="selectin")
+        order_by="Certificate.issued_on", lazy="raise")
 
 
 class LoginFailure(Base):
@@ -104,11 +113,13 @@ class TrainingAttempt(Base):
 
 class Certificate(Base):
     __tablename__ = "certificates"
-    __table_args__ = (sa.UniqueConstraint("staff_id", "code"),)
+    __table_args__ = (sa.UniqueConstraint("staff_id", "code"),
+                      sa.UniqueConstraint("staff_id", "code_key", name="uq_certificates_staff_id_code_key"))
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
     staff_id: Mapped[str] = mapped_column(sa.ForeignKey("staff.id"), index=True)
-    code: Mapped[str] = mapped_column(sa.String(64))
+    code: Mapped[str] = mapped_column(sa.String(64))  # as written
+    code_key: Mapped[str] = mapped_column(sa.String(64))  # lower case: unique per member regardless of case
     name: Mapped[str] = mapped_column(sa.String(200))
     issued_on: Mapped[date] = mapped_column(sa.Date)
     expires_on: Mapped[date | None] = mapped_column(sa.Date, index=True)

@@ -17,8 +17,8 @@ def _grants_only_what_caller_may_grant(caller, arguments):
 
 
 def _raises_no_own_rights(caller, arguments):
-    if arguments.get("staff_id") == caller.staff_id and not _roles_argument(arguments) <= set(
-            caller.principal.roles):
+    if arguments.get("staff_id") == caller.staff_id and domain.roles_raised(
+            caller.principal.roles, _roles_argument(arguments)):
         raise Forbidden("nobody may raise their own rights")
 
 
@@ -45,4 +45,10 @@ PERMISSIONS = PermissionTable({
     "complete_training": allow("hr", "supervisor"),
     "add_certificate": allow("hr"),
     "scan_certificates": allow("admin"),
+    "scan_security_acknowledgments": allow("admin"),
+    "change_password": allow(onboarding=True, before_password_change=True),
+    "logout": allow(onboarding=True, before_password_change=True),
+    "reset_password": allow("admin"),
+    "revoke_all_tokens": allow("admin"),
+    "acknowledge_security_rules": allow(onboarding=True),
 })

@@ -12,9 +12,13 @@ from datetime import date
 from anchang_common.errors import ValidationError
 
 from staff import domain
+from staff.passwords import COMMON_PASSWORDS
 from staff.domain import Applicant, Criterion, Requirements, Scorecard
 
-POSITION_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{1,63}")
+#: codes people type (position, certificate): letters of either case, digits, '-' and '_'
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,63}")
+CODE_EXPECTED = "must be 2-64 characters: letters, digits, '_' or '-', starting with a letter or digit"
+MAX_PASSWORD = 200
 CRITERION_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,31}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -173,9 +177,7 @@ def parse_position(data):
     problems = _Problems()
     data = _object(problems, "position", data)
     problems.check()
-    code = _text(problems, "position.code", data.get("code", _MISSING), MAX_ID, POSITION_CODE,
-                 "must be 2-64 characters: lowercase letters, digits, '_' or '-', "
-                 "starting with a letter or digit")
+    code = _text(problems, "position.code", data.get("code", _MISSING), MAX_ID, CODE, CODE_EXPECTED)
     title = _text(problems, "position.title", data.get("title", _MISSING), MAX_TITLE)
     requirements = _requirements(problems, "position.requirements",
                                  data.get("requirements", _MISSING))
@@ -218,12 +220,7 @@ def parse_hire(username, password, roles, skills=None):
     username = _text(problems, "username", username, 32, USERNAME,
                      "must be 3-32 characters: lowercase letters, digits, '_', '.' or '-', "
                      "starting with a letter")
-    if not isinstance(password, str):
-        problems["password"] = "must be a string"
-    else:
-        weak = domain.password_problems(password, username or "")
-        if weak:
-            problems["password"] = "; ".join(weak)
+    _new_password(problems, "password", password, username or "")
     roles = _subset(problems, "roles", roles, domain.ROLES)
     if skills is None:
         skills = domain.TICKET_CATEGORIES
@@ -231,6 +228,48 @@ def parse_hire(username, password, roles, skills=None):
         skills = _subset(problems, "skills", skills, domain.TICKET_CATEGORIES)
     problems.check()
     return username, roles, skills
+
+
+def _new_password(problems, field, password, username):
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        problems[field] = f"must be a string of at most {MAX_PASSWORD} characters"
+        return None
+    weak = domain.password_problems(password, username, COMMON_PASSWORDS)
+    if weak:
+        problems[field] = "; ".join(weak)
+        return None
+    return password
+
+
+def parse_credentials(username, password):
+    """``login``'s arguments -> (username in lower case, password); the password is never judged here."""
+    problems = _Problems()
+    if not isinstance(username, str) or len(username) > MAX_ID:
+        problems["username"] = f"must be a string of at most {MAX_ID} characters"
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        problems["password"] = f"must be a string of at most {MAX_PASSWORD} characters"
+    problems.check()
+    return username.strip().lower(), password
+
+
+def parse_password_change(old_password, new_password, username):
+    """``change_password``'s arguments -> (old, new); the new one must meet the policy and differ."""
+    problems = _Problems()
+    if not isinstance(old_password, str) or len(old_password) > MAX_PASSWORD:
+        problems["old_password"] = f"must be a string of at most {MAX_PASSWORD} characters"
+    new_password = _new_password(problems, "new_password", new_password, username)
+    if new_password is not None and new_password == old_password:
+        problems["new_password"] = "must differ from the old password"
+    problems.check()
+    return old_password, new_password
+
+
+def parse_code(field, value):
+    """A code argument (``position_code``), returned as sent."""
+    problems = _Problems()
+    code = _text(problems, field, value, MAX_ID, CODE, CODE_EXPECTED)
+    problems.check()
+    return code
 
 
 def parse_training(module_code, score):
@@ -247,7 +286,7 @@ def parse_certificate(data):
     problems = _Problems()
     data = _object(problems, "certificate", data)
     problems.check()
-    code = _text(problems, "certificate.code", data.get("code", _MISSING), MAX_ID)
+    code = _text(problems, "certificate.code", data.get("code", _MISSING), MAX_ID, CODE, CODE_EXPECTED)
     name = _text(problems, "certificate.name", data.get("name", _MISSING), MAX_TEXT)
     issued_on = _date(problems, "certificate.issued_on", data.get("issued_on"))
     expires_on = data.get("expires_on")
@@ -256,7 +295,7 @@ def parse_certificate(data):
         if issued_on and expires_on and expires_on <= issued_on:
             problems["certificate.expires_on"] = "must be after issued_on"
     problems.check()
-    return {"code": code, "name": name, "issued_on": issued_on, "expires_on": expires_on}
+    return domain.CertificateRecord(code=code, name=name, issued_on=issued_on, expires_on=expires_on)
 
 
 def parse_roles(roles):
@@ -297,6 +336,20 @@ def parse_id_list(field, value):
     for index, item in enumerate(value):
         parse_id(f"{field}[{index}]", item)
     return value
+
+
+def parse_day(field, value):
+    """An optional date argument: the date sent as YYYY-MM-DD, or today when absent."""
+    return parse_date(field, value) if value is not None else date.today()
+
+
+def parse_assessment(scorecard: Scorecard, scores, comment):
+    """``record_assessment``'s scores and optional comment -> (scores, comment)."""
+    problems = _Problems(domain.score_problems(scorecard, scores))
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
+        problems["comment"] = "must be a string of at most 2000 characters"
+    problems.check()
+    return {c.key: float(scores[c.key]) for c in scorecard.criteria}, comment
 
 
 def parse_date(field, value):

@@ -1,5 +1,6 @@
 """The permission tables: the pure decision, each service's table against its methods, the docs."""
 import importlib
+import inspect
 
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
@@ -88,7 +89,7 @@ def test_unknown_roles_and_services_are_refused_when_the_table_is_written():
 
 def rpc_methods(service):
     cls = importlib.import_module(f"{service}.service").Service
-    return {name for name, member in vars(cls).items()
+    return {name for name, member in inspect.getmembers(cls)
             if any(isinstance(e, AnchangRpc) for e in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()))}
 
 

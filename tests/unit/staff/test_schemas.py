@@ -43,7 +43,15 @@ def errors(parse, *args):
 
 
 def assert_not_echoed(message, *values):
-    """Values too short to tell apart from ordinary words ("a") are not checked."""
+    """Every value is checked, however short (``李`` is a whole surname): pass only values that
+    cannot occur in a message by themselves (not ``5`` or ``a``)."""
+    for value in values:
+        assert str(value) not in message, value
+
+
+def assert_long_values_not_echoed(message, *values):
+    """For the field-by-field cases, whose values include ``5`` and ``a``: values of 4 or more
+    characters only (the personal-data test above checks every value)."""
     for value in values:
         if len(str(value).strip()) >= 4:
             assert str(value) not in message
@@ -112,7 +120,7 @@ def test_parse_position_names_the_bad_field(path, value, field):
     problems, message = errors(schemas.parse_position, data)
     assert list(problems) == [field]
     assert field in message
-    assert_not_echoed(message, value)
+    assert_long_values_not_echoed(message, value)
 
 
 def test_weights_sum_problem_names_the_sum():
@@ -123,7 +131,7 @@ def test_weights_sum_problem_names_the_sum():
 
 
 def test_parse_position_reports_every_bad_field_at_once():
-    data = position(code="BAD", title="")
+    data = position(code="-BAD", title="")
     data["requirements"]["min_age"] = 10
     data["scorecard"]["criteria"][1]["weight"] = -1
     del data["scorecard"]["min_assessors"]
@@ -177,7 +185,7 @@ def test_parse_candidate_names_the_bad_field(field, value):
     [path] = problems
     assert path.startswith(f"candidate.{field}")
     assert path in message
-    assert_not_echoed(message, value)
+    assert_long_values_not_echoed(message, value)
 
 
 def test_birth_date_today_is_accepted():
@@ -191,7 +199,7 @@ def test_candidate_errors_never_contain_personal_data():
     problems, message = errors(schemas.parse_candidate, data, TODAY)
     assert set(problems) == {"candidate.name", "candidate.birth_date", "candidate.education",
                              "candidate.major", "candidate.certificates[1]"}
-    assert_not_echoed(message, "李", "1990", "13-45", "小学", "MMM")
+    assert_not_echoed(message, "李", "1990", "13-45", "小学", "MMM", "110101199003071234")
 
 
 # --- scores --------------------------------------------------------------------------------
@@ -239,7 +247,7 @@ def test_parse_hire_names_the_bad_field(args, field):
     problems, message = errors(schemas.parse_hire, *args)
     assert list(problems) == [field]
     assert field in message
-    assert_not_echoed(message, args[1])
+    assert_long_values_not_echoed(message, args[1])
 
 
 def test_parse_hire_reports_every_bad_field_and_never_the_password():
@@ -259,15 +267,15 @@ def test_parse_training():
 
 def test_parse_certificate():
     assert schemas.parse_certificate({"code": "first_aid", "name": "First aid",
-                                      "issued_on": "2024-01-31", "expires_on": "2027-01-31"}) == {
-        "code": "first_aid", "name": "First aid",
-        "issued_on": date(2024, 1, 31), "expires_on": date(2027, 1, 31)}
-    assert schemas.parse_certificate({"code": "c", "name": "n", "issued_on": "2024-01-31"})[
-        "expires_on"] is None
+                                      "issued_on": "2024-01-31", "expires_on": "2027-01-31"}) == (
+        domain.CertificateRecord("first_aid", "First aid", date(2024, 1, 31), date(2027, 1, 31)))
+    assert schemas.parse_certificate({"code": "CS-1", "name": "n", "issued_on": "2024-01-31"}
+                                     ).expires_on is None
 
 
 @pytest.mark.parametrize("changes, field", [
     ({"code": ""}, "certificate.code"),
+    ({"code": "first aid"}, "certificate.code"),
     ({"name": None}, "certificate.name"),
     ({"issued_on": "yesterday"}, "certificate.issued_on"),
     ({"expires_on": "2024-02-30"}, "certificate.expires_on"),
@@ -279,7 +287,7 @@ def test_parse_certificate_names_the_bad_field(changes, field):
     problems, message = errors(schemas.parse_certificate, data)
     assert list(problems) == [field]
     assert field in message
-    assert_not_echoed(message, *changes.values())
+    assert_long_values_not_echoed(message, *changes.values())
 
 
 def test_parse_certificate_reports_every_bad_field():
@@ -308,3 +316,36 @@ def test_parse_id_rejects(value):
 def test_parse_id_accepts():
     assert schemas.parse_id("staff_id", "7f3c") == "7f3c"
     assert schemas.parse_id("staff_id", "x" * 64) == "x" * 64
+
+
+@pytest.mark.parametrize("code", ["CS-AGENT-01", "cs_agent_01", "Agent2", "42"])
+def test_codes_are_accepted_as_people_write_them(code):
+    assert schemas.parse_position(position(code=code))[0] == code
+    assert schemas.parse_code("position_code", code) == code
+
+
+@pytest.mark.parametrize("code", ["-lead", "a", "CS AGENT", "代码", "x" * 65, "ab/c"])
+def test_codes_of_other_characters_are_refused(code):
+    assert list(errors(schemas.parse_code, "position_code", code)[0]) == ["position_code"]
+
+
+@pytest.mark.parametrize("password", ["password123", "qwertyuiop", "1234567890", "Sunshine2024!",
+                                      "iloveyou12"])
+def test_common_passwords_are_refused(password):
+    problems, message = errors(schemas.parse_hire, "zhang.wei", password, ["agent"], None)
+    assert "common" in problems["password"]
+    assert password not in message
+
+
+def test_a_password_change_needs_a_new_policy_password():
+    assert schemas.parse_password_change("old-pass-123", "blue-lantern-77", "zhang.wei") == (
+        "old-pass-123", "blue-lantern-77")
+    problems, message = errors(schemas.parse_password_change, "blue-lantern-77", "blue-lantern-77", "zw")
+    assert list(problems) == ["new_password"] and "blue-lantern" not in message
+    problems, _ = errors(schemas.parse_password_change, None, "short", "zw")
+    assert set(problems) == {"old_password", "new_password"}
+
+
+def test_login_arguments_must_be_strings():
+    assert schemas.parse_credentials(" Zhang.Wei ", "anything") == ("zhang.wei", "anything")
+    assert set(errors(schemas.parse_credentials, 5, ["x"])[0]) == {"username", "password"}
