@@ -141,3 +141,23 @@ def test_a_slow_query_does_not_block_other_workers(harness, uow, dialect):
         slow.result()
     assert slow_done_when_fast_answered is False
     assert progress["slow_done"] is True
+
+
+def test_a_connection_killed_while_idle_is_replaced_before_use(database_url, dialect, monkeypatch):
+    """PostgreSQL restarts or drops idle connections: the pool checks a connection that sat idle
+    before handing it out, so the next call does not fail."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite connections are files, not sockets")
+    from anchang_common import db
+
+    monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0)  # every connection counts as idle
+    engine = make_engine(database_url("ticket"))
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with make_engine(str(engine.url.set(database="postgres")), pool_size=1).connect() as admin:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with engine.connect() as connection:  # the same pooled connection, dead: replaced
+            assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        engine.dispose()

@@ -155,6 +155,7 @@ def test_a_handler_that_hits_an_outage_gets_the_event_again(harness, contract):
     (lambda rpc: rpc.contract.greet("a", "b", "c"), {"arguments": "takes at most 2 positional arguments"}),
     (lambda rpc: rpc.contract.greet(name="a", colour="red"), {"colour": "unknown argument"}),
     (lambda rpc: rpc.contract.greet("a", name="b"), {"name": "given twice"}),
+    (lambda rpc: rpc.contract.greet("a", **{"张三": 1, "13800138000": 2}), {"arguments": "unknown argument"}),
 ])
 def test_wrong_arguments_are_a_validation_error_naming_them(harness, contract, call, errors):
     with harness.rpc() as rpc:
@@ -164,6 +165,7 @@ def test_wrong_arguments_are_a_validation_error_naming_them(harness, contract, c
     assert raised.value.exc_type == "ValidationError"
     for name, message in errors.items():
         assert f"{name}: {message}" in raised.value.value
+    assert "张三" not in raised.value.value and "13800138000" not in raised.value.value
 
 
 class Unlisted(ServiceBase):

@@ -13,7 +13,7 @@ import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from anchang_common import localvault
+from deploy.local.openbao import free_port
 from anchang_common.auth import CONTEXT_KEY
 from anchang_common.migrations import upgrade
 from staff.bootstrap import seed_admin
@@ -36,7 +36,7 @@ def staff_process(rabbit_config, vault_server, service_tokens, tmp_path):
     url = f"sqlite:///{tmp_path / f'staff-{uuid.uuid4().hex[:6]}.db'}"
     upgrade("staff", url)
     seed_admin(url, ADMIN_PASSWORD)
-    address = f"127.0.0.1:{localvault.free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     env = {**os.environ, "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": url,
            "WEB_SERVER_ADDRESS": address, "VAULT_ADDR": vault_server.addr,
            "VAULT_TOKEN": service_tokens["staff"], "VAULT_TOKEN_FILE": "", "LOG_LEVEL": "INFO"}
@@ -78,6 +78,7 @@ def _calls(admin_id, candidate_id):
         "reset_password": [(phone,), (ID_NUMBER,)],
         "revoke_all_tokens": [],  # ends every session: called by the test at the end
         "acknowledge_security_rules": [()],
+        "token_versions": [([phone, NAME],), ([ID_NUMBER],)],  # services only: refused, still logged
         "get_staff": [(phone,), (spaced,), (NAME,)],
         "list_staff": [(dotted, NAME, ID_NUMBER)],
         "set_roles": [(dashed, [NAME]), (admin_id, [phone])],

@@ -18,6 +18,8 @@ from anchang_common.errors import DependencyUnavailable
 from anchang_common.health import HealthChecks
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
+#: a PostgreSQL connection idle for longer is checked before use
+PING_IDLE_SECONDS = 5
 
 
 def _eventlet_active():
@@ -32,8 +34,8 @@ def _sqlite_creator(path):
     def connect():
         connection = sqlite3.connect(path, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
         if _eventlet_active():
-            from eventlet import tpool
-            return tpool.Proxy(connection, autowrap=(sqlite3.Cursor,))
+            from anchang_common import green_sqlite
+            return green_sqlite.GreenConnection(connection)
         return connection
     return connect
 
@@ -57,10 +59,33 @@ def make_engine(url, **kwargs):
     if url.get_backend_name() == "postgresql" and _eventlet_active():
         from psycogreen.eventlet import patch_psycopg
         patch_psycopg()
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine):
+    """Check a pooled connection before use only when it sat idle for ``PING_IDLE_SECONDS``: a busy
+    service saves a round trip per call, and a connection a database restart killed while idle is
+    replaced before use. (One that dies while in steady use fails its call with
+    ``DependencyUnavailable``, and SQLAlchemy then drops every pooled connection.)"""
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy):
+        returned_at = record.info.get("returned_at")
+        if returned_at is not None and time.monotonic() - returned_at < PING_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:  # any failure here means: use another connection
+            raise exc.DisconnectionError() from error
 
 
 def is_unavailable(error):

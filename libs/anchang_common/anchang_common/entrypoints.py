@@ -12,6 +12,7 @@ it needs (the worker's session, the gate, the pending events) as nameko shared s
 import functools
 import inspect
 import logging
+import re
 import time
 
 from nameko.events import EventHandler
@@ -38,6 +39,7 @@ from anchang_common.gate import Gate
 log = logging.getLogger(__name__)
 
 REQUEUE_DELAY_SECONDS = 1.0
+_ARGUMENT_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 _PASSED_THROUGH_REMOTE = {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden}
 
 
@@ -146,7 +148,8 @@ def bind_arguments(fn, args, kwargs):
         given = set(positional[:len(args)]) | set(kwargs)
         for name in kwargs:
             if name not in parameters:
-                errors[name] = "unknown argument"
+                # a caller's own name is echoed only when it looks like an argument name (never PII)
+                errors[name if _ARGUMENT_NAME.fullmatch(name) else "arguments"] = "unknown argument"
             elif name in positional[:len(args)]:
                 errors[name] = "given twice"
         for name in parameters:
