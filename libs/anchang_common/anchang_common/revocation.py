@@ -8,6 +8,9 @@ trusts an event's numbers: ``staff.changed`` only says *whose* version to ask ``
 not match triggers the same resynchronisation once, as does a periodic sweep, so a forged, lost or
 reordered event can neither lock anybody out nor keep a revoked token alive for long.
 """
+import threading
+import time
+
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import MethodProxy, ReplyListener
@@ -22,6 +25,44 @@ from anchang_common.vault import VaultConnection
 INITIAL_TOKEN_VERSION = 1
 #: how often the copies are compared with staff, whatever the events said
 RESYNC_SECONDS = 300
+#: how long a token version read from the database is trusted without reading it again; the
+#: contract allows a revoked token to live at most a second (docs/architecture.md#revocation)
+CACHE_SECONDS = 1.0
+
+
+class _RecentVersions:
+    """Versions read from this process's databases in the last ``CACHE_SECONDS``, per database. Any
+    write of a version in this process drops the member's entry, so a revocation seen here applies
+    at once."""
+
+    def __init__(self):
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry[1] < CACHE_SECONDS:
+            return entry[0]
+        return None
+
+    def put(self, key, version):
+        with self._lock:
+            self._entries[key] = (version, time.monotonic())
+            if len(self._entries) > 10_000:  # a burst of members: start afresh rather than grow
+                self._entries = {key: self._entries[key]}
+
+    def drop(self, key):
+        with self._lock:
+            self._entries.pop(key, None)
+
+
+recent = _RecentVersions()
+
+
+def _key(executor, staff_id):
+    """``(database URL, staff_id)``: ``executor`` is a Session (bound to an engine) or a Connection."""
+    engine = getattr(executor, "engine", None) or executor.get_bind()
+    return str(engine.url), staff_id
 
 
 def stored_version(session, staff_id):
@@ -36,6 +77,7 @@ def known_staff_ids(session):
 
 def record_version(session, staff_id, version):
     """Set ``staff_id``'s recorded version to exactly ``version``."""
+    recent.drop(_key(session, staff_id))
     updated = session.execute(sa.update(token_versions).where(token_versions.c.staff_id == staff_id)
                               .values(version=version, updated_at=utcnow())).rowcount
     if not updated:
@@ -49,6 +91,7 @@ def record_versions(session, versions, asked):
         if staff_id in versions:
             record_version(session, staff_id, int(versions[staff_id]))
         else:
+            recent.drop(_key(session, staff_id))
             session.execute(sa.delete(token_versions).where(token_versions.c.staff_id == staff_id))
 
 
@@ -70,12 +113,17 @@ def check_current(session, principal, authoritative, fetch):
     ``authoritative``: this service's table is the source (``staff``), where no row means the
     initial version. Elsewhere a mismatch or a missing row is resolved by ``fetch`` (staff's answer).
     """
+    key = _key(session, principal.staff_id)
+    if recent.get(key) == principal.version:
+        return
     known = stored_version(session, principal.staff_id)
     if known == principal.version:
+        recent.put(key, known)
         return
     if authoritative:
         if principal.version != (INITIAL_TOKEN_VERSION if known is None else known):
             raise Unauthenticated("token revoked")
+        recent.put(key, principal.version)
         return
     versions = fetch([principal.staff_id])
     record_versions(session, versions, [principal.staff_id])
