@@ -40,7 +40,7 @@ test-unit: venv
 bench: venv
 	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)
 
-# LINT_PATHS: what to check (default: the whole tree; .ci/run passes the paths already clean)
+# LINT_PATHS: what to check (default: the whole tree)
 LINT_PATHS ?= .
 lint: venv
 	$(PY) -m ruff check $(LINT_PATHS)

@@ -17,6 +17,7 @@ import yaml
 
 from staff import domain
 from staff.bootstrap import ADMIN_USERNAME
+from staff.passwords import COMMON_PASSWORDS
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -73,7 +74,7 @@ def test_the_documentation_gives_an_example_admin_password():
 @pytest.mark.parametrize("where,password", documented_examples())
 def test_every_documented_example_password_passes_the_staff_policy(where, password):
     """A user who copies the example must get a stack that starts: staff.bootstrap rejects weak ones."""
-    problems = domain.password_problems(password, ADMIN_USERNAME)
+    problems = domain.password_problems(password, ADMIN_USERNAME, COMMON_PASSWORDS)
     assert not problems, f"{where}: the example ANCHANG_ADMIN_PASSWORD {'; '.join(problems)}"
 
 

@@ -15,12 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 
 from deploy.compose import openbao_init
+from tests.integration.container_files import REPO
 
-REPO = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = REPO / "docker-compose.yml"
 OUR_SERVICES = ("staff", "client_vault", "ticket", "appraisal")
 ONE_SHOTS = ("rabbitmq-definitions", "openbao-init", "vault-bootstrap", "migrate")
 #: where each stateful image keeps its data (the images' documented data directories)
@@ -30,16 +28,6 @@ DATA_DIRECTORIES = {
     "prometheus": "/prometheus",
     "grafana": "/var/lib/grafana",
 }
-
-
-@pytest.fixture(scope="module")
-def compose():
-    return yaml.safe_load(COMPOSE_FILE.read_text())
-
-
-@pytest.fixture(scope="module")
-def services(compose):
-    return compose["services"]
 
 
 def volume_mounts(service):

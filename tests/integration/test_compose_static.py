@@ -15,9 +15,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-REPO = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = REPO / "docker-compose.yml"
-DOCKERFILE = REPO / "Dockerfile"
+from tests.integration.container_files import COMPOSE_FILE, DOCKERFILE, REPO, dockerfile_instructions
+
 PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
 GRAFANA_DIR = REPO / "deploy" / "grafana"
 
@@ -34,16 +33,6 @@ CONFIG_VARIABLE_WITHOUT_DEFAULT = re.compile(r"\$\{([A-Z_]+)\}")
 #: compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}
 COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 PLACEHOLDER = "required-from-the-host"
-
-
-@pytest.fixture(scope="module")
-def compose():
-    return yaml.safe_load(COMPOSE_FILE.read_text())
-
-
-@pytest.fixture(scope="module")
-def services(compose):
-    return compose["services"]
 
 
 def interpolate(value):
@@ -95,23 +84,6 @@ def config_variables(service_name):
 
 def port_of_address(address):
     return int(address.rpartition(":")[2])
-
-
-def dockerfile_instructions():
-    """``[(INSTRUCTION, arguments)]`` of the Dockerfile: comments dropped, continuations joined."""
-    instructions, current = [], ""
-    for line in DOCKERFILE.read_text().splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            current += stripped[:-1] + " "
-            continue
-        current += stripped
-        keyword, _, arguments = current.partition(" ")
-        instructions.append((keyword.upper(), arguments.strip()))
-        current = ""
-    return instructions
 
 
 def final_stage(instructions):

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-DOCKERFILE = REPO / "Dockerfile"
+from tests.integration.container_files import COMPOSE_FILE, DOCKERFILE, REPO, dockerfile_instructions
+
 LOCK = REPO / "requirements-image.lock"
-COMPOSE_FILE = REPO / "docker-compose.yml"
 #: image reference pinned by version and digest: name:version@sha256:<64 hex>
 PINNED = re.compile(r"^[\w./-]+:(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
 FLOATING_TAGS = {"latest", "slim", "stable", "management", "alpine"}
@@ -29,27 +28,10 @@ def canonical(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def instructions():
-    """``[(INSTRUCTION, arguments)]``: comments dropped, continuations joined."""
-    result, current = [], ""
-    for line in DOCKERFILE.read_text().splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            current += stripped[:-1] + " "
-            continue
-        current += stripped
-        keyword, _, arguments = current.partition(" ")
-        result.append((keyword.upper(), " ".join(arguments.split())))
-        current = ""
-    return result
-
-
 def global_args():
     """ARG defaults declared before the first FROM (the ones FROM may use)."""
     args = {}
-    for keyword, arguments in instructions():
+    for keyword, arguments in dockerfile_instructions():
         if keyword == "FROM":
             break
         if keyword == "ARG":
@@ -59,13 +41,13 @@ def global_args():
 
 
 def runtime_stage():
-    found = instructions()
+    found = dockerfile_instructions()
     start = max(i for i, (keyword, _) in enumerate(found) if keyword == "FROM")
     return found[start:]
 
 
-def run_instructions():
-    return [arguments for keyword, arguments in instructions() if keyword == "RUN"]
+def run_dockerfile_instructions():
+    return [arguments for keyword, arguments in dockerfile_instructions() if keyword == "RUN"]
 
 
 def assert_pinned(reference, where):
@@ -111,7 +93,7 @@ def test_the_dockerfile_frontend_is_pinned_by_digest():
 
 def test_every_from_is_pinned_by_version_and_digest():
     args, stages = global_args(), set()
-    froms = [arguments for keyword, arguments in instructions() if keyword == "FROM"]
+    froms = [arguments for keyword, arguments in dockerfile_instructions() if keyword == "FROM"]
     assert froms
     for arguments in froms:
         parts = arguments.split()
@@ -175,7 +157,7 @@ def test_the_build_backend_is_locked_and_satisfies_every_package():
 
 
 def test_the_dockerfile_installs_only_from_the_lock_with_hashes():
-    installs = [cmd for run in run_instructions() for cmd in run.split("&&") if "pip install" in cmd]
+    installs = [cmd for run in run_dockerfile_instructions() for cmd in run.split("&&") if "pip install" in cmd]
     assert installs
     from_lock = [cmd for cmd in installs if "-r requirements-image.lock" in cmd]
     assert len(from_lock) == 1 and "--require-hashes" in from_lock[0] and "--no-deps" in from_lock[0]
@@ -185,7 +167,7 @@ def test_the_dockerfile_installs_only_from_the_lock_with_hashes():
         # the local packages: built with the locked setuptools, nothing from an index
         assert "--no-index" in cmd and "--no-build-isolation" in cmd and "--no-deps" in cmd, cmd
         assert all(arg.startswith(("-", "./libs/", "./services/")) for arg in cmd.split()[2:]), cmd
-    copies = " ".join(arguments for keyword, arguments in instructions() if keyword == "COPY")
+    copies = " ".join(arguments for keyword, arguments in dockerfile_instructions() if keyword == "COPY")
     assert "requirements-image.lock" in copies
 
 
@@ -193,7 +175,7 @@ def test_the_dockerfile_installs_only_from_the_lock_with_hashes():
 
 
 def test_pip_leaves_the_runtime_venv_and_the_base_image():
-    runs = run_instructions()
+    runs = run_dockerfile_instructions()
     assert any(re.search(r"\bpip uninstall --yes pip\b", run) for run in runs), "pip stays in /opt/venv"
     runtime_runs = [arguments for keyword, arguments in runtime_stage() if keyword == "RUN"]
     assert any(re.search(r"/usr/local/bin/python -m pip uninstall .*\bpip setuptools wheel\b", run)
@@ -267,7 +249,7 @@ def test_secrets_and_test_code_stay_out_of_the_build_context(path):
 def copied_from_the_context():
     """Every file a COPY of the Dockerfile takes from the build context (each value of SERVICE)."""
     services = ("staff", "client_vault", "ticket", "appraisal")
-    for keyword, arguments in instructions():
+    for keyword, arguments in dockerfile_instructions():
         if keyword != "COPY" or arguments.startswith("--from"):
             continue
         for source in arguments.split()[:-1]:

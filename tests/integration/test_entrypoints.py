@@ -185,3 +185,18 @@ def test_a_method_missing_from_the_permission_table_stops_the_service_at_start(h
     with pytest.raises(RuntimeError) as raised:
         harness.start("unlisted", Unlisted, harness.config_for("ticket"))
     assert "unlisted.forgotten" in str(raised.value)
+
+
+class Haunted(ServiceBase):
+    name = "haunted"
+    permissions = PermissionTable({"served": PUBLIC, "ghost": PUBLIC})
+
+    @rpc
+    def served(self):
+        return "ok"
+
+
+def test_a_table_entry_without_a_method_stops_the_service_at_start(harness):
+    with pytest.raises(RuntimeError) as raised:
+        harness.start("haunted", Haunted, harness.config_for("ticket"))
+    assert "haunted.ghost" in str(raised.value)

@@ -9,7 +9,6 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 
-
 from anchang_common.entrypoints import UnitOfWork, event_handler
 from anchang_common.events import make_envelope
 from staff.bootstrap import seed_admin

@@ -7,18 +7,18 @@ import subprocess
 import sys
 import time
 import uuid
+from functools import partial
 
 import pytest
 import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from deploy.local.openbao import free_port
 from anchang_common.auth import CONTEXT_KEY
 from anchang_common.migrations import upgrade
+from deploy.local.openbao import free_port
 from staff.bootstrap import seed_admin
 from staff.permissions import PERMISSIONS
-
 from tests.conftest import REPO
 from tests.integration.test_staff import ADMIN_PASSWORD, GOOD_SCORES, position
 
@@ -133,8 +133,9 @@ def test_no_personal_data_reaches_the_logs(staff_process, rabbit_config):
         assert set(calls) == set(PERMISSIONS)
         for method, argument_lists in calls.items():
             for arguments in argument_lists:
-                for call in (lambda: getattr(rpc.staff, method)(*arguments),
-                             lambda: getattr(rpc.staff, method)(*arguments, **{NAME: ID_NUMBER})):
+                method_proxy = getattr(rpc.staff, method)
+                for extra in ({}, {NAME: ID_NUMBER}):
+                    call = partial(method_proxy, *arguments, **extra)
                     try:
                         answers.append(call())
                     except RemoteError as error:

@@ -5,19 +5,29 @@ import inspect
 import statistics
 import time
 from datetime import date, timedelta
+from functools import partial
 
-import eventlet
 import pytest
 import sqlalchemy as sa
 from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
-from staff.service import Service
 from staff.permissions import PERMISSIONS
-
+from staff.service import Service
 from tests.integration.test_staff import (
-    ADMIN_PASSWORD, FIRST_PASSWORD, GOOD_SCORES, PASSWORD, Listener, _engine, admin, candidate, hire,
-    hire_and_activate, position, received, settle_in, staff)  # noqa: F401 - fixtures
+    ADMIN_PASSWORD,
+    FIRST_PASSWORD,
+    GOOD_SCORES,
+    PASSWORD,
+    Listener,
+    _engine,
+    candidate,
+    hire,
+    hire_and_activate,  # noqa: F401 - fixtures
+    position,
+    received,
+    settle_in,
+)
 
 BAD_LOGIN = "wrong username or password"
 
@@ -41,7 +51,7 @@ def test_hr_hires_agents_and_supervisors_but_grants_no_other_role(harness, admin
         applied = rpc.staff.apply("hr-agent", candidate())
         rpc.staff.record_assessment(applied["candidate_id"], GOOD_SCORES)
         for roles in (["admin"], ["agent", "hr"], ["auditor"]):
-            error = refused(lambda: rpc.staff.hire(applied["candidate_id"], "li.lei", FIRST_PASSWORD, roles))
+            error = refused(partial(rpc.staff.hire, applied["candidate_id"], "li.lei", FIRST_PASSWORD, roles))
             assert error.exc_type == "Forbidden", roles
         hired = rpc.staff.hire(applied["candidate_id"], "li.lei", FIRST_PASSWORD, ["agent", "supervisor"])
         assert hired["status"] == "onboarding"
@@ -55,7 +65,7 @@ def test_unknown_user_wrong_password_and_locked_account_look_alike(harness, admi
     with harness.rpc() as rpc:
         for _ in range(5):
             refused(lambda: rpc.staff.login("admin", "wrong-password-1"))
-        answers = [refused(lambda: rpc.staff.login(username, password)) for username, password in (
+        answers = [refused(partial(rpc.staff.login, username, password)) for username, password in (
             ("nobody.here", "whatever-123"), ("admin", "wrong-password-2"), ("admin", ADMIN_PASSWORD))]
     assert {(e.exc_type, e.value) for e in answers} == {("Unauthenticated", BAD_LOGIN)}
 
@@ -137,11 +147,11 @@ def test_every_method_names_missing_and_unknown_arguments(harness, staff):
         for method in sorted(PERMISSIONS):
             required = _required(method)
             if required:
-                error = refused(lambda: getattr(rpc.staff, method)())
+                error = refused(getattr(rpc.staff, method))
                 assert error.exc_type == "ValidationError", method
                 assert all(name in error.value for name in required), (method, error.value)
             arguments = {name: "x1" for name in required}
-            error = refused(lambda: getattr(rpc.staff, method)(**arguments, surplus_argument=1))
+            error = refused(partial(getattr(rpc.staff, method), **arguments, surplus_argument=1))
             assert error.exc_type == "ValidationError" and "surplus_argument" in error.value, method
 
 

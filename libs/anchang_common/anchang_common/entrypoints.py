@@ -84,16 +84,18 @@ class WorkerScope:
         self._provider.publish_committed(self._worker_ctx)
         return result
 
-    def run_rpc(self, method_name, arguments, call):
+    def run_rpc(self, method_name, arguments, call, sensitive=()):
         """The gate first (who may call this, with these arguments), then the unit of work, answering
-        a retry that carries the same ``idempotency_key`` with the first result."""
+        a retry that carries the same ``idempotency_key`` with the first result. ``sensitive``
+        arguments (passwords) are left out of the stored request hash."""
         caller = self._provider.gate.check(self._worker_ctx, method_name, arguments)
         key = arguments.get(idempotency.ARGUMENT)
         if key is None:
             return self.run(call)
+        hashed = {name: value for name, value in arguments.items() if name not in sensitive}
 
         def once():
-            return idempotency.once(self.session, method_name, caller.identity, key, arguments, call)
+            return idempotency.once(self.session, method_name, caller.identity, key, hashed, call)
         return self.run(once)
 
     def run_handler(self, envelope, call):
@@ -120,6 +122,16 @@ class UnitOfWork(DependencyProvider):
     sessions = WorkerSessions()
     gate = Gate()
     pending = PendingEvents()
+
+    def setup(self):
+        """A served method without an entry in the permission table (or an entry without a method)
+        stops the service here, at start-up, not at call time."""
+        methods = [e.method_name for e in self.container.entrypoints if isinstance(e, AnchangRpc)]
+        table = getattr(self.container.service_cls, "permissions", None)
+        if table is None and methods:
+            raise RuntimeError(f"{self.container.service_name} serves RPC methods but declares no `permissions`")
+        if table is not None:
+            table.check_covers(self.container.service_name, methods)
 
     def get_dependency(self, worker_ctx):
         return WorkerScope(self, worker_ctx)
@@ -163,14 +175,8 @@ def bind_arguments(fn, args, kwargs):
 
 
 class AnchangRpc(Rpc):
-    """nameko's ``Rpc``: arguments checked against the signature, contract errors only, and a method
-    without an entry in the service's permission table stops the service at start-up."""
-
-    gate = Gate()
-
-    def setup(self):
-        self.gate.require_entry(self.method_name)
-        super().setup()
+    """nameko's ``Rpc``: arguments checked against the signature, contract errors only (the
+    permission table is checked against the served methods by ``UnitOfWork.setup``)."""
 
     def check_signature(self, args, kwargs):
         bind_arguments(getattr(self.container.service_cls, self.method_name), args, kwargs)
@@ -187,10 +193,13 @@ def rpc(fn=None, **kwargs):
     if fn is None:
         return functools.partial(rpc, **kwargs)
 
+    sensitive = tuple(kwargs.get("sensitive_arguments") or ())
+
     @functools.wraps(fn)
     def gated(self, *args, **call_kwargs):
         arguments = bind_arguments(fn, args, call_kwargs)
-        return self.unit_of_work.run_rpc(fn.__name__, arguments, lambda: fn(self, *args, **call_kwargs))
+        return self.unit_of_work.run_rpc(fn.__name__, arguments, lambda: fn(self, *args, **call_kwargs),
+                                         sensitive)
 
     kwargs.setdefault("expected_exceptions", EXPECTED_ERRORS)
     return AnchangRpc.decorator(**kwargs)(gated)

@@ -53,14 +53,6 @@ class Gate(SharedExtension):
             except DependencyUnavailable:
                 log.warning("vault unavailable at start; keys will be fetched on first use")
 
-    def require_entry(self, method_name):
-        """Raise at start-up unless the permission table has an entry for ``method_name``."""
-        permissions = getattr(self.container.service_cls, "permissions", None)
-        if permissions is None or method_name not in permissions:
-            raise RuntimeError(
-                f"{self.container.service_name}.{method_name} has no entry in the service's "
-                "permission table (Service.permissions)")
-
     def caller(self, worker_ctx):
         """The verified ``Caller`` of this worker (no credentials: an empty caller)."""
         caller = self._callers.get(worker_ctx)

@@ -63,6 +63,8 @@ class Permission:
     before_password_change: bool = False
     admin_inherits: bool = True
     rules: tuple = field(default=())
+    #: rules that need the service's data, enforced by the method itself (shown in the docs)
+    notes: tuple = field(default=())
 
     def describe_callers(self):
         if self.public:
@@ -81,14 +83,14 @@ PUBLIC = Permission(public=True)
 
 
 def allow(*roles, services=(), onboarding=False, before_password_change=False, admin_inherits=True,
-          rules=()):
+          rules=(), notes=()):
     """A permission for ``roles`` (none given: any active staff member) and ``services``."""
     unknown = [r for r in roles if r not in ROLES] + [s for s in services if s not in SERVICES]
     if unknown:
         raise ValueError(f"unknown roles or services {unknown}")
     return Permission(any_staff=not roles and not services, roles=tuple(roles), services=tuple(services),
                       onboarding=onboarding, before_password_change=before_password_change,
-                      admin_inherits=admin_inherits, rules=tuple(rules))
+                      admin_inherits=admin_inherits, rules=tuple(rules), notes=tuple(notes))
 
 
 def services_only(*services):
@@ -99,14 +101,12 @@ def services_only(*services):
 class PermissionTable(dict):
     """``{method name: Permission}`` of one service."""
 
-    def check_covers(self, service_cls, rpc_methods):
-        """Raise at start-up when a served method has no entry, or an entry names no method."""
-        missing = sorted(set(rpc_methods) - set(self))
-        extra = sorted(set(self) - set(rpc_methods))
+    def check_covers(self, service_name, rpc_methods):
+        """Raise (at start-up) when a served method has no entry, or an entry names no method."""
+        missing = sorted(f"{service_name}.{name}" for name in set(rpc_methods) - set(self))
+        extra = sorted(f"{service_name}.{name}" for name in set(self) - set(rpc_methods))
         if missing or extra:
-            raise RuntimeError(
-                f"permission table of {service_cls.__name__}: no entry for {missing}, "
-                f"entries without a method {extra}")
+            raise RuntimeError(f"permission table: no entry for {missing}; entries without a method {extra}")
 
 
 def holds(principal, roles, admin_inherits=True):
@@ -163,7 +163,8 @@ def render_markdown(tables):
                 who += " (not `admin` by that role alone)"
             if permission.before_password_change:
                 who += "; also before a one-time password is changed"
-            rules = "; ".join(rule.description for rule in permission.rules) or "—"
+            rules = "; ".join([rule.description for rule in permission.rules]
+                              + [f"{note} (checked against the data)" for note in permission.notes]) or "—"
             lines.append(f"| `{method}` | {who} | {rules} |")
         lines.append("")
     return "\n".join(lines)

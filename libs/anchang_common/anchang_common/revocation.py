@@ -4,19 +4,21 @@
 ``logout`` bump a member's version, and staff's own ``token_versions`` table records every bump in
 the same transaction. Every other service keeps a copy in its ``token_versions`` table, and never
 trusts an event's numbers: ``staff.changed`` only says *whose* version to ask ``staff`` for
-(``staff.token_versions``, called with this service's identity). A token whose version the copy does
-not match triggers the same resynchronisation once, as does a periodic sweep, so a forged, lost or
-reordered event can neither lock anybody out nor keep a revoked token alive for long.
+(``staff.token_versions``, called with this service's identity). A token newer than the copy (a
+missed event) triggers the same question, and a sweep every ``RESYNC_SECONDS`` asks for every member
+copied, so a forged or reordered event locks nobody out, and a lost one keeps a revoked token alive
+on this service until the next sweep at most.
 """
 import threading
 import time
 
+import eventlet
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import MethodProxy, ReplyListener
 
 from anchang_common.calls import CallingContext, own_identity
-from anchang_common.errors import Unauthenticated
+from anchang_common.errors import DependencyUnavailable, Unauthenticated
 from anchang_common.tables import token_versions
 from anchang_common.types import utcnow
 from anchang_common.vault import VaultConnection
@@ -28,6 +30,8 @@ RESYNC_SECONDS = 300
 #: how long a token version read from the database is trusted without reading it again; the
 #: contract allows a revoked token to live at most a second (docs/architecture.md#revocation)
 CACHE_SECONDS = 1.0
+#: how long a service waits for ``staff.token_versions``
+FETCH_TIMEOUT_SECONDS = 5
 
 
 class _RecentVersions:
@@ -102,16 +106,24 @@ class StaffVersions(SharedExtension):
     rpc_reply_listener = ReplyListener()
 
     def fetch(self, worker_ctx, staff_ids):
+        """``{staff_id: version}``; ``DependencyUnavailable`` when staff does not answer in time."""
         context = CallingContext(worker_ctx, own_identity(self.vault, self.container.service_name),
                                  on_behalf_of_user=False)
-        return MethodProxy(context, "staff", "token_versions", self.rpc_reply_listener)(list(staff_ids))
+        call = MethodProxy(context, "staff", "token_versions", self.rpc_reply_listener)
+        try:
+            with eventlet.Timeout(FETCH_TIMEOUT_SECONDS):
+                return call(list(staff_ids))
+        except eventlet.Timeout:
+            raise DependencyUnavailable("staff did not answer the token-version check") from None
 
 
 def check_current(session, principal, authoritative, fetch):
     """``Unauthenticated`` unless ``principal``'s token is at the member's current version.
 
     ``authoritative``: this service's table is the source (``staff``), where no row means the
-    initial version. Elsewhere a mismatch or a missing row is resolved by ``fetch`` (staff's answer).
+    initial version. Elsewhere the copy only ever holds what staff answered, so a token older than
+    it is refused at once, and a token newer than it (or of a member not copied yet) is resolved by
+    ``fetch`` (staff's answer).
     """
     key = _key(session, principal.staff_id)
     if recent.get(key) == principal.version:
@@ -125,6 +137,8 @@ def check_current(session, principal, authoritative, fetch):
             raise Unauthenticated("token revoked")
         recent.put(key, principal.version)
         return
+    if known is not None and principal.version < known:
+        raise Unauthenticated("token revoked")  # the copy came from staff, and versions only grow
     versions = fetch([principal.staff_id])
     record_versions(session, versions, [principal.staff_id])
     if versions.get(principal.staff_id) != principal.version:

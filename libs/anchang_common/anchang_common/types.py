@@ -30,3 +30,8 @@ def new_id():
 
 def utcnow():
     return datetime.now(UTC)
+
+
+def utc_today():
+    """Today's date in UTC: the date every stored time is compared with, whatever the server's zone."""
+    return utcnow().date()

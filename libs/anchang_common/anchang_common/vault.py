@@ -26,6 +26,7 @@ KUBERNETES_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 RETRY_DELAYS_SECONDS = (0.1, 0.4)
 #: renew or log in again once less than this share of the token's lifetime is left
 RENEW_WHEN_REMAINING = 1 / 3
+IDENTITY_KEYS_PATH = "/v1/identity/oidc/.well-known/keys"
 #: fetch a new identity token once the cached one has less than this left
 IDENTITY_TOKEN_MIN_REMAINING_SECONDS = 60
 
@@ -219,16 +220,8 @@ class VaultClient:
         return data["token"]
 
     def identity_keys(self):
-        """The JWKS Vault publishes for its identity tokens (an unauthenticated endpoint)."""
-        with timed_dependency(self.service_name, "vault"):
-            try:
-                response = requests.get(f"{self.addr}/v1/identity/oidc/.well-known/keys", timeout=5)
-                response.raise_for_status()
-            except requests.RequestException as error:
-                VAULT_OPERATIONS.labels("identity_keys", "unavailable").inc()
-                raise DependencyUnavailable("vault unavailable") from error
-        VAULT_OPERATIONS.labels("identity_keys", "ok").inc()
-        return response.json()
+        """The JWKS Vault publishes for its identity tokens, read with this client's own settings."""
+        return self.call("identity_keys", lambda: self._client.adapter.get(IDENTITY_KEYS_PATH))
 
     def health_check(self):
         """Raises ``DependencyUnavailable`` unless Vault is reachable, initialised and unsealed."""

@@ -8,7 +8,6 @@ the other and cannot pass the limit.
 from anchang_common.auth import Principal
 from anchang_common.errors import Unauthenticated
 from anchang_common.types import utcnow
-
 from staff import views
 from staff.passwords import verify_password
 

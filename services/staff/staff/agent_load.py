@@ -1,7 +1,6 @@
 """Each agent's load (open tickets assigned to them), kept from ticket events, and the query
 ``ticket`` makes when it assigns: a part of the staff service class."""
 from anchang_common.entrypoints import event_handler, rpc
-
 from staff import schemas
 
 

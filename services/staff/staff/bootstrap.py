@@ -10,17 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from anchang_common.db import make_engine
-
 from staff import domain
 from staff.models import Staff
-from staff.passwords import hash_password
+from staff.passwords import COMMON_PASSWORDS, hash_password
 
 ADMIN_USERNAME = "admin"
 
 
 def seed_admin(url, password):
     """Create ``admin`` with ``password`` unless it exists; returns whether it was created."""
-    problems = domain.password_problems(password, ADMIN_USERNAME)
+    problems = domain.password_problems(password, ADMIN_USERNAME, COMMON_PASSWORDS)
     if problems:
         raise ValueError("ANCHANG_ADMIN_PASSWORD: " + "; ".join(problems))
     engine = make_engine(url)

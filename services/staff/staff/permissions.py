@@ -1,7 +1,6 @@
 """Who may call each method of ``staff`` (rendered into docs/permissions.md)."""
 from anchang_common.errors import Forbidden
 from anchang_common.permissions import PUBLIC, PermissionTable, Rule, allow, services_only
-
 from staff import domain
 
 
@@ -25,15 +24,14 @@ def _raises_no_own_rights(caller, arguments):
 GRANTABLE = Rule("`hr` grants `agent` and `supervisor` only; `hr`, `auditor`, `admin` by an admin alone",
                  _grants_only_what_caller_may_grant)
 NOT_OWN_RIGHTS = Rule("nobody raises their own rights", _raises_no_own_rights)
-LAST_ADMIN = Rule("the last active admin keeps `admin` and stays active (checked against the data)",
-                  lambda caller, arguments: None)
+LAST_ADMIN = "the last active admin keeps `admin` and stays active"
 
 PERMISSIONS = PermissionTable({
     "login": PUBLIC,
     "get_staff": allow(),
     "list_staff": allow(),
-    "set_roles": allow("admin", rules=(GRANTABLE, NOT_OWN_RIGHTS, LAST_ADMIN)),
-    "set_status": allow("admin", rules=(LAST_ADMIN,)),
+    "set_roles": allow("admin", rules=(NOT_OWN_RIGHTS,), notes=(LAST_ADMIN,)),
+    "set_status": allow("admin", notes=(LAST_ADMIN,)),
     "available_agents": allow("supervisor", services=("ticket",)),
     "token_versions": services_only("client_vault", "ticket", "appraisal"),
     "create_position": allow("hr"),

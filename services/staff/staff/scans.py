@@ -3,7 +3,7 @@
 Each announces what it finds once (the store remembers what was announced) and returns
 ``(event type, [event data])``, ids and dates only.
 """
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from staff import domain
 
@@ -25,7 +25,7 @@ def lapsed_acknowledgments(store, today, settings):
     """``staff.security_acknowledgment_lapsed`` data of acknowledgments no longer current on
     ``today`` (made ``settings.security_acknowledgment_days`` or more days before), marked announced."""
     days = settings.security_acknowledgment_days
-    made_before = datetime.combine(today - timedelta(days=days - 1), time(), timezone.utc)
+    made_before = datetime.combine(today - timedelta(days=days - 1), time(), UTC)
     lapsed = [(staff_id, acknowledgment) for staff_id, at in store.unannounced_lapses(made_before)
               if not (acknowledgment := domain.security_acknowledgment(at, today, days)).current]
     store.mark_lapses_announced([staff_id for staff_id, _ in lapsed])

@@ -10,10 +10,10 @@ import re
 from datetime import date
 
 from anchang_common.errors import ValidationError
-
+from anchang_common.types import utc_today
 from staff import domain
-from staff.passwords import COMMON_PASSWORDS
 from staff.domain import Applicant, Criterion, Requirements, Scorecard
+from staff.passwords import COMMON_PASSWORDS
 
 #: codes people type (position, certificate): letters of either case, digits, '-' and '_'
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,63}")
@@ -340,7 +340,7 @@ def parse_id_list(field, value):
 
 def parse_day(field, value):
     """An optional date argument: the date sent as YYYY-MM-DD, or today when absent."""
-    return parse_date(field, value) if value is not None else date.today()
+    return parse_date(field, value) if value is not None else utc_today()
 
 
 def parse_assessment(scorecard: Scorecard, scores, comment):

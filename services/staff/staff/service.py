@@ -3,7 +3,6 @@
 Each method reads parse -> decide (``domain``, on domain objects) -> store (``storage``) -> dispatch.
 Who may call what is in ``staff.permissions``.
 """
-from datetime import date
 
 from nameko.timer import timer
 
@@ -12,8 +11,7 @@ from anchang_common.entrypoints import rpc, transactional
 from anchang_common.errors import Conflict, Unauthenticated
 from anchang_common.events import Events
 from anchang_common.gate import Auth
-from anchang_common.types import utcnow
-
+from anchang_common.types import utc_today, utcnow
 from staff import accounts, domain, scans, schemas, views
 from staff.agent_load import AgentLoad
 from staff.passwords import hash_password, one_time_password
@@ -106,11 +104,14 @@ class Service(AgentLoad, ServiceBase):
         if member.staff_id == self.auth.principal.staff_id and status != "active":
             raise Conflict("an administrator cannot suspend or remove their own account")
         days = self.settings.security_acknowledgment_days
-        if member.status == "onboarding" and status == "active" and not member.ready_to_activate(date.today(), days):
-            raise Conflict("onboarding ends once every module is passed and the security rules acknowledged")
+        if status == "active" and member.status != "active" and not member.ready_to_activate(utc_today(), days):
+            # whatever the way back (onboarding, suspended, left): the modules and a current acknowledgment
+            raise Conflict("a member becomes active once every module is passed and the security rules acknowledged")
         self._check_admin_remains(member.staff_id, member.roles, status)
         self.store.update_member(member.staff_id, status=status)
         self._revoke_tokens(member.staff_id)
+        if member.status == "onboarding" and status == "active":
+            self.events.dispatch("staff.activated", {"staff_id": member.staff_id})
         return self._view(self.store.member(member.staff_id))
 
     def _check_admin_remains(self, staff_id, roles, status):
@@ -145,7 +146,7 @@ class Service(AgentLoad, ServiceBase):
     @rpc
     def apply(self, position_code, candidate, idempotency_key=None):
         position = self.store.position(schemas.parse_code("position_code", position_code))
-        today = date.today()
+        today = utc_today()
         name, applicant = schemas.parse_candidate(candidate, today)
         reasons = domain.screen(position.requirements, applicant, today)
         stored = self.store.add_candidate(position, name, applicant, today, reasons)
@@ -201,7 +202,7 @@ class Service(AgentLoad, ServiceBase):
         staff_id = self.auth.principal.staff_id
         self.store.update_member(staff_id, security_acknowledged_at=utcnow(), security_lapse_notified_at=None)
         member = self._activate_if_ready(staff_id)
-        acknowledgment = member.acknowledgment(date.today(), self.settings.security_acknowledgment_days)
+        acknowledgment = member.acknowledgment(utc_today(), self.settings.security_acknowledgment_days)
         self.events.dispatch("staff.security_acknowledged", {
             "staff_id": staff_id, "expires_on": acknowledgment.expires_on.isoformat()})
         return views.acknowledgment_view(acknowledgment) | {"status": member.status}
@@ -209,7 +210,7 @@ class Service(AgentLoad, ServiceBase):
     def _activate_if_ready(self, staff_id):
         """An onboarding member who passed every module and acknowledged the rules becomes active."""
         member = self.store.member(staff_id)
-        if not member.ready_to_activate(date.today(), self.settings.security_acknowledgment_days):
+        if not member.ready_to_activate(utc_today(), self.settings.security_acknowledgment_days):
             return member
         self.store.update_member(staff_id, status="active")
         self._revoke_tokens(staff_id)  # onboarding tokens carry the old status
@@ -218,7 +219,7 @@ class Service(AgentLoad, ServiceBase):
 
     def _view(self, member):
         days = self.settings.security_acknowledgment_days
-        return views.member_view(member, member.acknowledgment(date.today(), days))
+        return views.member_view(member, member.acknowledgment(utc_today(), days))
 
     @rpc
     def add_certificate(self, staff_id, certificate):
@@ -230,8 +231,8 @@ class Service(AgentLoad, ServiceBase):
     @timer(interval=DAILY_SECONDS)
     @transactional
     def daily_scans_timer(self):
-        self._announce(scans.expiring_certificates(self.store, date.today()))
-        self._announce(scans.lapsed_acknowledgments(self.store, date.today(), self.settings))
+        self._announce(scans.expiring_certificates(self.store, utc_today()))
+        self._announce(scans.lapsed_acknowledgments(self.store, utc_today(), self.settings))
 
     @rpc
     def scan_certificates(self, today=None):

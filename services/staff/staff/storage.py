@@ -12,12 +12,18 @@ from anchang_common.db import Storage
 from anchang_common.errors import Conflict, NotFound
 from anchang_common.revocation import record_version
 from anchang_common.types import utcnow
-
 from staff import domain
-from staff.views import reasons_view, requirements_view, scorecard_view
 from staff.models import (
-    Assessment, Candidate, Certificate, LoginFailure, OpenAssignment, Position, Staff, TrainingAttempt)
-
+    Assessment,
+    Candidate,
+    Certificate,
+    LoginFailure,
+    OpenAssignment,
+    Position,
+    Staff,
+    TrainingAttempt,
+)
+from staff.views import reasons_view, requirements_view, scorecard_view
 
 # built once: the hot read path (get_staff) skips building and hashing the statement on every call
 _MEMBER = sa.select(Staff).where(Staff.id == sa.bindparam("staff_id")).execution_options(populate_existing=True)

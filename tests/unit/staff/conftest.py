@@ -14,7 +14,6 @@ from anchang_common.events import make_envelope
 from anchang_common.permissions import Caller, authorize
 from anchang_common.revocation import check_current
 from anchang_common.types import utcnow
-
 from staff.models import Base, Staff
 from staff.passwords import hash_password
 from staff.permissions import PERMISSIONS
@@ -32,7 +31,7 @@ class UnitOfWorkDouble:
     def __init__(self, session, caller, events):
         self.session, self.caller, self.events = session, caller, events
 
-    def run_rpc(self, method_name, arguments, call):
+    def run_rpc(self, method_name, arguments, call, sensitive=()):
         permission = PERMISSIONS[method_name]
         principal = self.caller.principal
         if not permission.public and principal is not None:  # staff keeps the versions itself

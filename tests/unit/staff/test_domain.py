@@ -1,13 +1,25 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from staff import domain
 from staff.domain import (
-    Applicant, Criterion, LoginLockout, Requirements, Scorecard,
-    age_on, all_modules_passed, certificate_expiring, decide, password_problems, score_problems,
-    screen, training_passed, weighted_percent,
+    Applicant,
+    Criterion,
+    LoginLockout,
+    Requirements,
+    Scorecard,
+    age_on,
+    all_modules_passed,
+    certificate_expiring,
+    decide,
+    password_problems,
+    score_problems,
+    screen,
+    training_passed,
+    weighted_percent,
 )
 
 TODAY = date(2025, 6, 15)
@@ -233,7 +245,7 @@ def test_training():
 
 # --- login lockout -------------------------------------------------------------------------
 
-T0 = datetime(2025, 6, 15, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 
 

@@ -2,8 +2,8 @@ import copy
 from datetime import date
 
 import pytest
-from anchang_common.errors import ValidationError
 
+from anchang_common.errors import ValidationError
 from staff import domain, schemas
 from staff.domain import Applicant, Criterion, Requirements, Scorecard
 

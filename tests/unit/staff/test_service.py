@@ -5,7 +5,6 @@ import pytest
 import sqlalchemy as sa
 
 from anchang_common.errors import Conflict, Forbidden, Unauthenticated, ValidationError
-
 from staff.accounts import BAD_LOGIN
 from staff.models import LoginFailure, Staff
 from tests.unit.staff.conftest import ADMIN_PASSWORD
@@ -66,7 +65,7 @@ def test_codes_are_kept_as_written_unique_regardless_of_case_and_found_in_any_ca
 
 
 def test_a_new_hire_must_change_the_one_time_password_before_anything_else(world, admin):
-    staff_id = hire(world, admin)
+    hire(world, admin)
     session = world.as_().login("zhang.san", PASSWORD)
     assert session["must_change_password"] is True and session["token"].must_change_password is True
     with pytest.raises(Forbidden) as refused:

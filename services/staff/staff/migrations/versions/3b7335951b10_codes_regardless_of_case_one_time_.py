@@ -7,9 +7,8 @@ constraints on the code as written stay: the new ones imply them.
 Revision ID: 3b7335951b10
 Revises: ca0beec639d8
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '3b7335951b10'
 down_revision = 'ca0beec639d8'

@@ -3,8 +3,7 @@
 Revision ID: ca0beec639d8
 Revises: e5900c337f87
 """
-from anchang_common.shared_migrations import (
-    idempotency_per_caller_downgrade, idempotency_per_caller_upgrade)
+from anchang_common.shared_migrations import idempotency_per_caller_downgrade, idempotency_per_caller_upgrade
 
 revision = "ca0beec639d8"
 down_revision = "e5900c337f87"

@@ -4,9 +4,8 @@ Revision ID: e5900c337f87
 Revises: 
 Create Date: 2026-11-27 18:11:08.919497
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'e5900c337f87'
 down_revision = None
