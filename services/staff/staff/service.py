@@ -1,7 +1,8 @@
 """The staff service: recruitment, assessment, hiring, onboarding training, certificates, accounts.
 
 Each method reads parse -> decide (``domain``, on domain objects) -> store (``storage``) -> dispatch.
-Who may call what is in ``staff.permissions``.
+Who may call what is in ``staff.permissions``. Recruitment (``staff.recruitment``) and the agents'
+load (``staff.agent_load``) are parts of this class, kept in modules of their own.
 """
 
 from nameko.timer import timer
@@ -16,13 +17,14 @@ from staff import accounts, domain, scans, schemas, views
 from staff.agent_load import AgentLoad
 from staff.passwords import hash_password, one_time_password
 from staff.permissions import PERMISSIONS
+from staff.recruitment import Recruitment
 from staff.settings import StaffSettings
 from staff.storage import StaffStore
 
 DAILY_SECONDS = 24 * 3600
 
 
-class Service(AgentLoad, ServiceBase):
+class Service(Recruitment, AgentLoad, ServiceBase):
     name = "staff"
 
     permissions = PERMISSIONS
@@ -131,55 +133,6 @@ class Service(AgentLoad, ServiceBase):
     def token_versions(self, staff_ids):
         """``{staff_id: current token version}`` of the members staff knows (for the other services)."""
         return self.store.token_versions(schemas.parse_id_list("staff_ids", staff_ids))
-
-    # -- recruitment ------------------------------------------------------------------------
-    @rpc
-    def create_position(self, position, idempotency_key=None):
-        code, title, requirements, scorecard = schemas.parse_position(position)
-        position = domain.Position(code, title, requirements, scorecard)
-        return views.position_view(self.store.add_position(position))
-
-    @rpc
-    def get_position(self, code):
-        return views.position_view(self.store.position(schemas.parse_code("code", code)))
-
-    @rpc
-    def apply(self, position_code, candidate, idempotency_key=None):
-        position = self.store.position(schemas.parse_code("position_code", position_code))
-        today = utc_today()
-        name, applicant = schemas.parse_candidate(candidate, today)
-        reasons = domain.screen(position.requirements, applicant, today)
-        stored = self.store.add_candidate(position, name, applicant, today, reasons)
-        return {"candidate_id": stored.candidate_id, "eligible": stored.eligible,
-                "reasons": views.reasons_view(stored.reasons)}
-
-    @rpc
-    def record_assessment(self, candidate_id, scores, comment=None):
-        candidate = self.store.candidate(schemas.parse_id("candidate_id", candidate_id))
-        if not candidate.eligible:
-            raise Conflict("candidate does not meet the position's requirements")
-        scores, comment = schemas.parse_assessment(candidate.position.scorecard, scores, comment)
-        weighted = domain.weighted_percent(candidate.position.scorecard, scores)
-        assessment_id = self.store.add_assessment(
-            candidate.candidate_id, self.auth.principal.staff_id, scores, weighted, comment)
-        return {"assessment_id": assessment_id, "weighted_score": round(weighted, 2)}
-
-    @rpc
-    def decide(self, candidate_id):
-        return views.decision_view(self.store.candidate(schemas.parse_id("candidate_id", candidate_id)))
-
-    @rpc(sensitive_arguments=("password",))
-    def hire(self, candidate_id, username, password, roles, skills=None, idempotency_key=None):
-        """Hire a passed candidate; ``password`` is one-time: it must be changed at the first login."""
-        username, roles, skills = schemas.parse_hire(username, password, roles, skills)
-        candidate = self.store.candidate(schemas.parse_id("candidate_id", candidate_id))
-        if problem := candidate.hiring_problem():
-            raise Conflict(problem)
-        member = self.store.add_member(candidate, username, hash_password(password), roles, skills)
-        self.events.dispatch("staff.hired", {
-            "staff_id": member.staff_id, "position_code": member.position_code, "roles": list(roles),
-            "skills": list(skills)})
-        return {"staff_id": member.staff_id, "status": member.status}
 
     # -- onboarding, security rules and certificates -------------------------------------
     @rpc
