@@ -33,7 +33,7 @@ def test_admin_logs_in_and_reads_itself(harness, staff):
     with harness.rpc(session["token"]) as rpc:
         me = rpc.staff.get_staff(session["staff_id"])
     assert me["username"] == "admin" and me["status"] == "active"
-    assert "password_hash" not in me and "password" not in str(me)
+    assert "password_hash" not in me and ADMIN_PASSWORD not in str(me) and "argon2" not in str(me)
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(harness, staff):
