@@ -9,16 +9,7 @@ from prometheus_client import REGISTRY
 
 from anchang_common.auth import AUTH_KEY, Principal, TokenIssuer
 from anchang_common.vault import VaultClient
-from staff.bootstrap import seed_admin
-
-ADMIN_PASSWORD = "correct-horse-42"
-
-
-@pytest.fixture
-def staff(harness):
-    service = harness.start("staff")
-    seed_admin(service.config["DATABASE_URL"], ADMIN_PASSWORD)
-    return service
+from tests.integration.accounts import ADMIN_PASSWORD
 
 
 def login(harness, username="admin", password=ADMIN_PASSWORD):

@@ -24,9 +24,10 @@ from anchang_common.testing import ServiceHarness
 from anchang_common.testing.broker import permissioned_vhost
 from deploy.local.openbao import free_port
 from staff.bootstrap import seed_admin
+from tests.integration.accounts import ADMIN_PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
-ADMIN_PASSWORD = "correct-horse-42"
+
 RPC_EXCHANGE = "nameko-rpc"
 START_SECONDS = 30
 

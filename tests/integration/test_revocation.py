@@ -6,8 +6,7 @@ from nameko.testing.services import entrypoint_waiter
 
 from anchang_common.events import make_envelope
 from staff.bootstrap import seed_admin
-
-PASSWORD = "correct-horse-42"
+from tests.integration.accounts import ADMIN_PASSWORD as PASSWORD
 
 
 def list_templates(harness, token):

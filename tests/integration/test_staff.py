@@ -11,9 +11,8 @@ from nameko.testing.services import entrypoint_waiter
 
 from anchang_common.entrypoints import UnitOfWork, event_handler
 from anchang_common.events import make_envelope
-from staff.bootstrap import seed_admin
+from tests.integration.accounts import ADMIN_PASSWORD
 
-ADMIN_PASSWORD = "correct-horse-42"
 FIRST_PASSWORD = "onboard-2026-ok"  # one-time: changed at the first login
 PASSWORD = "settled-in-2026"
 received = []
@@ -54,19 +53,6 @@ class Listener:
     @event_handler("staff", "security_acknowledgment_lapsed")
     def on_lapsed(self, envelope):
         received.append(envelope)
-
-
-@pytest.fixture
-def staff(harness):
-    service = harness.start("staff")
-    seed_admin(service.config["DATABASE_URL"], ADMIN_PASSWORD)
-    return service
-
-
-@pytest.fixture
-def admin(harness, staff):
-    with harness.rpc() as rpc:
-        return rpc.staff.login("admin", ADMIN_PASSWORD)["token"]
 
 
 def hire(harness, admin, username, roles, skills=None, code="service-agent"):

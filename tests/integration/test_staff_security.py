@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
+from anchang_common import revocation
 from staff.permissions import PERMISSIONS
 from staff.service import Service
 from tests.integration.test_staff import (
@@ -221,20 +222,28 @@ def test_the_security_rules_are_acknowledged_to_start_and_a_lapse_is_announced_o
     assert [e["data"] for e in received] == [{"staff_id": staff_id, "expired_on": expires_on.isoformat()}]
 
 
-def test_get_staff_is_the_token_check_and_one_query(harness, admin, staff):
+def test_get_staff_is_the_token_check_and_one_query(harness, admin, staff, monkeypatch):
     staff_id = hire_and_activate(harness, admin, "reads.once", ["agent"])
     with harness.rpc(admin) as rpc:
         rpc.staff.add_certificate(staff_id, {"code": "first-aid", "name": "First aid", "issued_on": "2024-01-01"})
         rpc.staff.get_staff(staff_id)  # warm: the connection is pooled
-        statements = []
+    statements = []
 
-        def count(conn, cursor, statement, *args):
-            statements.append(statement)
-        sa.event.listen(_engine(staff), "before_cursor_execute", count)
-        try:
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+    sa.event.listen(_engine(staff), "before_cursor_execute", count)
+    try:
+        with harness.rpc(admin) as rpc:
+            monkeypatch.setattr(revocation, "CACHE_SECONDS", 0)  # as if a second had passed
             record = rpc.staff.get_staff(staff_id)
-        finally:
-            sa.event.remove(_engine(staff), "before_cursor_execute", count)
+            cold = list(statements)
+            statements.clear()
+            monkeypatch.setattr(revocation, "CACHE_SECONDS", 1.0)
+            rpc.staff.get_staff(staff_id)  # within the second: the version read is not repeated
+            warm = list(statements)
+    finally:
+        sa.event.remove(_engine(staff), "before_cursor_execute", count)
     assert len(record["trainings"]) == 3 and len(record["certificates"]) == 1
-    assert len(statements) == 2, statements
-    assert "token_versions" in statements[0] and "JOIN" in statements[1].upper()
+    assert len(cold) == 2, cold
+    assert "token_versions" in cold[0] and "JOIN" in cold[1].upper()
+    assert len(warm) == 1 and "JOIN" in warm[0].upper(), warm

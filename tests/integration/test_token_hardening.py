@@ -14,16 +14,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from anchang_common.auth import ISSUER, TokenIssuer
 from anchang_common.revocation import INITIAL_TOKEN_VERSION
 from anchang_common.vault import VaultClient
-from staff.bootstrap import seed_admin
-
-PASSWORD = "correct-horse-42"
-
-
-@pytest.fixture
-def staff(harness):
-    service = harness.start("staff")
-    seed_admin(service.config["DATABASE_URL"], PASSWORD)
-    return service
+from tests.integration.accounts import ADMIN_PASSWORD as PASSWORD
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
 """A service uses the Vault credentials its configuration names and no others: a bogus
 ``~/.vault-token`` and ``VAULT_TOKEN`` in the environment change nothing."""
 from staff.bootstrap import seed_admin
-
-PASSWORD = "correct-horse-42"
+from tests.integration.accounts import ADMIN_PASSWORD as PASSWORD
 
 
 def test_ambient_vault_tokens_are_ignored(harness, monkeypatch, tmp_path):

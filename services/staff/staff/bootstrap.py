@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from anchang_common.db import make_engine
+from anchang_common.types import utcnow
 from staff import domain
 from staff.models import Staff
 from staff.passwords import COMMON_PASSWORDS, hash_password
@@ -29,6 +30,7 @@ def seed_admin(url, password):
                 return False
             session.add(Staff(username=ADMIN_USERNAME, name="Administrator",
                               password_hash=hash_password(password), status="active", roles=["admin"],
+                              onboarded_at=utcnow(),
                               skills=list(domain.TICKET_CATEGORIES)))
             return True
     finally:

@@ -22,6 +22,8 @@ ROLES = permissions.ROLES
 STATUSES = permissions.STATUSES
 #: the roles ``hr`` may grant when hiring; every other role is granted by an admin alone
 HR_GRANTABLE_ROLES = frozenset({"agent", "supervisor"})
+#: roles whose rights ``admin`` does not hold (least privilege: reveals need a supervisor)
+ROLES_ADMIN_DOES_NOT_CARRY = frozenset({"supervisor"})
 TICKET_CATEGORIES = ("inquiry", "complaint", "after_sales", "repair")
 TRAINING_MODULES = ("culture", "service_process", "privacy_security")
 DEFAULT_PASS_MARK = 60
@@ -296,6 +298,7 @@ class Member:
     token_version: int
     must_change_password: bool = False
     security_acknowledged_at: datetime | None = None
+    onboarded_at: datetime | None = None
     certificates: tuple[CertificateRecord, ...] = ()
     trainings: tuple[TrainingRecord, ...] = ()
 
@@ -306,6 +309,12 @@ class Member:
     def acknowledgment(self, today: date, acknowledgment_days: int):
         """The member's ``SecurityAcknowledgment`` as seen on ``today``; ``None`` when never made."""
         return security_acknowledgment(self.security_acknowledged_at, today, acknowledgment_days)
+
+    def may_become_active(self, today: date, acknowledgment_days: int) -> bool:
+        """Whether ``set_status(..., "active")`` may make this member active: one who finished
+        onboarding may come back from a suspension; one who never did must finish it first."""
+        return self.status == "active" or self.onboarded_at is not None or self.ready_to_activate(
+            today, acknowledgment_days)
 
     def ready_to_activate(self, today: date, acknowledgment_days: int) -> bool:
         """An onboarding member becomes active once every module is passed and the security rules
@@ -385,10 +394,10 @@ def roles_not_grantable(granter_roles, roles):
 
 
 def roles_raised(held_roles, roles):
-    """The roles in ``roles`` that would raise the rights of someone holding ``held_roles``
-    (``admin`` already holds every role's rights: giving an admin fewer roles raises nothing)."""
+    """The roles in ``roles`` that would give someone holding ``held_roles`` a right they lack.
+    ``admin`` carries every role's rights but one: revealing customer PII needs ``supervisor``."""
     if "admin" in held_roles:
-        return set()
+        return (set(roles) & ROLES_ADMIN_DOES_NOT_CARRY) - set(held_roles)
     return set(roles) - set(held_roles)
 
 

@@ -74,6 +74,8 @@ class Staff(Base):
     token_version: Mapped[int] = mapped_column(sa.Integer, default=1)
     #: a one-time password (a new hire's first, a reset one) must be changed before anything else
     must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: when onboarding ended (or the bootstrap admin was seeded): only then may the member be active
+    onboarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     security_acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: when the lapse of the current acknowledgment was announced (cleared by a new acknowledgment)
     security_lapse_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

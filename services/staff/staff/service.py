@@ -106,13 +106,15 @@ class Service(Recruitment, AgentLoad, ServiceBase):
         if member.staff_id == self.auth.principal.staff_id and status != "active":
             raise Conflict("an administrator cannot suspend or remove their own account")
         days = self.settings.security_acknowledgment_days
-        if status == "active" and member.status != "active" and not member.ready_to_activate(utc_today(), days):
-            # whatever the way back (onboarding, suspended, left): the modules and a current acknowledgment
-            raise Conflict("a member becomes active once every module is passed and the security rules acknowledged")
+        if status == "active" and not member.may_become_active(utc_today(), days):
+            raise Conflict("a member becomes active once onboarding is finished: every module passed "
+                           "and the security rules acknowledged")
         self._check_admin_remains(member.staff_id, member.roles, status)
-        self.store.update_member(member.staff_id, status=status)
+        finishes_onboarding = member.onboarded_at is None and status == "active"
+        self.store.update_member(member.staff_id, status=status,
+                                 **({"onboarded_at": utcnow()} if finishes_onboarding else {}))
         self._revoke_tokens(member.staff_id)
-        if member.status == "onboarding" and status == "active":
+        if finishes_onboarding:
             self.events.dispatch("staff.activated", {"staff_id": member.staff_id})
         return self._view(self.store.member(member.staff_id))
 
@@ -165,7 +167,7 @@ class Service(Recruitment, AgentLoad, ServiceBase):
         member = self.store.member(staff_id)
         if not member.ready_to_activate(utc_today(), self.settings.security_acknowledgment_days):
             return member
-        self.store.update_member(staff_id, status="active")
+        self.store.update_member(staff_id, status="active", onboarded_at=utcnow())
         self._revoke_tokens(staff_id)  # onboarding tokens carry the old status
         self.events.dispatch("staff.activated", {"staff_id": staff_id})
         return self.store.member(staff_id)

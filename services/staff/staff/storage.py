@@ -260,6 +260,7 @@ def _member(row, details=True):
         staff_id=row.id, username=row.username, name=row.name, status=row.status, roles=tuple(row.roles),
         skills=tuple(row.skills), position_code=row.position_code, token_version=row.token_version,
         must_change_password=row.must_change_password, security_acknowledged_at=row.security_acknowledged_at,
+        onboarded_at=row.onboarded_at,
         certificates=tuple(_certificate(c) for c in row.certificates) if details else (),
         trainings=tuple(_training(t) for t in row.trainings) if details else ())
 

@@ -300,3 +300,11 @@ def test_certificate_expiring(expires_on, expiring):
 def test_certificate_expiring_custom_horizon():
     assert certificate_expiring(TODAY + timedelta(days=7), TODAY, days_ahead=7)
     assert not certificate_expiring(TODAY + timedelta(days=8), TODAY, days_ahead=7)
+
+
+def test_nobody_raises_their_own_rights_an_admin_included():
+    assert domain.roles_raised(("admin",), ("admin", "supervisor")) == {"supervisor"}
+    assert domain.roles_raised(("admin",), ("admin", "auditor")) == set()  # admin holds its rights
+    assert domain.roles_raised(("admin",), ("agent",)) == set()
+    assert domain.roles_raised(("hr", "agent"), ("agent",)) == set()
+    assert domain.roles_raised(("agent",), ("agent", "hr")) == {"hr"}

@@ -185,3 +185,12 @@ def test_get_staff_shows_the_record_and_no_secret(world, admin):
     assert [t["module_code"] for t in record["trainings"]] == ["culture", "service_process", "privacy_security"]
     assert "password" not in str(record).replace("must_change_password", "")
     assert world.session.get(Staff, staff_id).password_hash not in str(record)
+
+
+def test_suspending_a_new_hire_is_no_way_around_onboarding(world, admin):
+    staff_id = hire(world, admin)
+    world.as_(admin).set_status(staff_id, "suspended")
+    with pytest.raises(Conflict):
+        world.as_(admin).set_status(staff_id, "active")
+    assert world.as_(admin).get_staff(staff_id)["status"] == "suspended"
+    assert world.events.of("staff.activated") == []
