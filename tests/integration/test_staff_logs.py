@@ -11,7 +11,7 @@ from functools import partial
 
 import pytest
 import requests
-from nameko.exceptions import RemoteError
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from anchang_common.auth import CONTEXT_KEY
@@ -57,6 +57,7 @@ def staff_process(rabbit_config, vault_server, service_tokens, tmp_path):
                 pass
             assert time.monotonic() < deadline, "staff did not become ready"
             time.sleep(0.2)
+        _wait_until_it_answers_rpc(rabbit_config["AMQP_URI"], deadline)
         yield lambda: log.read_text(errors="replace")
     finally:
         process.terminate()
@@ -99,6 +100,21 @@ def _calls(admin_id, candidate_id):
         "scan_certificates": [(ID_NUMBER,), (dotted,)],
         "scan_security_acknowledgments": [(phone,)],
     }
+
+
+def _wait_until_it_answers_rpc(amqp_uri, deadline):
+    """Ready over HTTP does not mean consuming RPC yet: poll until the RPC queue has a consumer."""
+    while True:
+        with _rpc(amqp_uri) as rpc:
+            try:
+                rpc.staff.login("nobody", "x")
+            except UnknownService:
+                assert time.monotonic() < deadline, "staff did not start consuming RPC"
+                time.sleep(0.2)
+                continue
+            except RemoteError:
+                return
+        return
 
 
 def _decoded(text):
