@@ -98,63 +98,84 @@ class TokenIssuer:
         raise DependencyUnavailable("signing key is being rotated")
 
 
-class TokenVerifier:
-    """Verifies tokens against the public keys of ``anchang-auth``, cached and refreshed on a new key id.
+class _JwtVerifier:
+    """What both verifiers share: EdDSA JWTs checked against public keys fetched from Vault, cached,
+    and fetched again for an unknown key id at most every ``MIN_REFRESH_SECONDS`` (a token naming
+    an unknown key must not turn into one Vault call per request). Any malformed token is
+    ``Unauthenticated``, never an internal error."""
 
-    A token is refused unless every claim has its type and bounds: a lifetime no longer than the
-    configured one (plus leeway), a version in range, known roles and status. Any malformed
-    credential is ``Unauthenticated``, never an internal error.
-    """
+    #: what a refusal says ("invalid token", "invalid service token")
+    noun = "token"
 
-    def __init__(self, vault_client, max_lifetime_seconds=DEFAULT_TTL_SECONDS):
+    def __init__(self, vault_client):
         self.vault_client = vault_client
-        self.max_lifetime_seconds = max_lifetime_seconds
         self._keys = {}
         self._refreshed_at = None
         self._lock = threading.Lock()
 
+    def fetch_keys(self):
+        """``{key id: public key}`` as Vault publishes them now."""
+        raise NotImplementedError
+
+    def key_id(self, kid):
+        """The cache key of a token header's ``kid``; ``None`` when it cannot be one."""
+        return kid if isinstance(kid, str) else None
+
     def refresh(self):
-        """Fetch the public keys of every version of ``anchang-auth`` from Vault."""
         with self._lock:
-            try:
-                fetched = self.vault_client.public_keys(AUTH_KEY)
-            except VaultRequestError as error:
-                raise DependencyUnavailable("vault unavailable") from error
-            self._keys = {v: Ed25519PublicKey.from_public_bytes(k) for v, k in fetched.items()}
+            self._keys = self.fetch_keys()
             self._refreshed_at = time.monotonic()
 
-    def _may_refresh(self):
-        # a token naming an unknown key version must not turn into one Vault call per request
-        return self._refreshed_at is None or time.monotonic() - self._refreshed_at >= MIN_REFRESH_SECONDS
-
     def _public_key(self, kid):
-        match = _KEY_ID.fullmatch(kid) if isinstance(kid, str) else None
-        if match is None:
-            raise Unauthenticated("invalid token")
-        version = int(match.group(1))
-        if version not in self._keys and self._may_refresh():
+        key_id = self.key_id(kid)
+        if key_id is None:
+            raise Unauthenticated(f"invalid {self.noun}")
+        if key_id not in self._keys and (
+                self._refreshed_at is None or time.monotonic() - self._refreshed_at >= MIN_REFRESH_SECONDS):
             self.refresh()
-        if version not in self._keys:
-            raise Unauthenticated("invalid token")
-        return self._keys[version]
+        if key_id not in self._keys:
+            raise Unauthenticated(f"invalid {self.noun}")
+        return self._keys[key_id]
+
+    def decode(self, token, **options):
+        """The verified claims of ``token`` (signature, expiry with leeway, ``options``)."""
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+            raise Unauthenticated(f"invalid {self.noun}")
+        try:
+            header = jwt.get_unverified_header(token)
+            return jwt.decode(token, self._public_key(header.get("kid")), algorithms=["EdDSA"],
+                              leeway=CLOCK_LEEWAY_SECONDS, **options)
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated(f"{self.noun} expired") from None
+        except (jwt.InvalidTokenError, AttributeError, TypeError, ValueError):
+            raise Unauthenticated(f"invalid {self.noun}") from None
+
+
+class TokenVerifier(_JwtVerifier):
+    """Verifies access tokens against the public keys of the transit key ``anchang-auth``.
+
+    A token is refused unless every claim has its type and bounds: a lifetime no longer than the
+    configured one (plus leeway), a version in range, known roles and status.
+    """
+
+    def __init__(self, vault_client, max_lifetime_seconds=DEFAULT_TTL_SECONDS):
+        super().__init__(vault_client)
+        self.max_lifetime_seconds = max_lifetime_seconds
+
+    def fetch_keys(self):
+        try:
+            fetched = self.vault_client.public_keys(AUTH_KEY)
+        except VaultRequestError as error:
+            raise DependencyUnavailable("vault unavailable") from error
+        return {v: Ed25519PublicKey.from_public_bytes(k) for v, k in fetched.items()}
+
+    def key_id(self, kid):
+        match = _KEY_ID.fullmatch(kid) if isinstance(kid, str) else None
+        return int(match.group(1)) if match else None
 
     def verify(self, token):
         """The ``Principal`` of a valid token; ``Unauthenticated`` for a forged, malformed or expired one."""
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-            raise Unauthenticated("invalid token")
-        try:
-            header = jwt.get_unverified_header(token)
-            claims = jwt.decode(
-                token, self._public_key(header.get("kid")), algorithms=["EdDSA"], issuer=ISSUER,
-                leeway=CLOCK_LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "sub", "ver", "roles", "st"]})
-        except jwt.ExpiredSignatureError:
-            raise Unauthenticated("token expired") from None
-        except (jwt.InvalidTokenError, AttributeError, TypeError, ValueError):
-            raise Unauthenticated("invalid token") from None
-        return self._principal(claims)
-
-    def _principal(self, claims):
+        claims = self.decode(token, issuer=ISSUER, options={"require": ["exp", "iat", "sub", "ver", "roles", "st"]})
         valid = (
             _is_int(claims["iat"]) and _is_int(claims["exp"])
             and 0 < claims["exp"] - claims["iat"] <= self.max_lifetime_seconds + CLOCK_LEEWAY_SECONDS
@@ -170,54 +191,29 @@ class TokenVerifier:
                          must_change_password=claims.get("mcp", False), issued_at=claims["iat"])
 
 
-class ServiceTokenVerifier:
-    """Verifies service identities: Vault identity tokens (OIDC) signed by Vault's identity keys.
+class ServiceTokenVerifier(_JwtVerifier):
+    """Verifies service identities: Vault identity tokens (OIDC) signed by Vault's identity keys
+    (``identity/oidc/.well-known/keys``). Only Vault signs these tokens, and each service's Vault
+    policy lets it obtain only its own (the custom claim ``service``)."""
 
-    The keys (``identity/oidc/.well-known/keys``) are fetched at start and then at most every
-    ``MIN_REFRESH_SECONDS``, whatever key ids callers send. Only Vault signs these tokens, and each
-    service's Vault policy lets it obtain only its own (the custom claim ``service``).
-    """
+    noun = "service token"
 
-    def __init__(self, vault_client):
-        self.vault_client = vault_client
-        self._keys = {}
-        self._refreshed_at = None
-        self._lock = threading.Lock()
-
-    def refresh(self):
-        with self._lock:
-            keys = {}
-            for jwk in self.vault_client.identity_keys().get("keys", []):
-                try:
-                    keys[jwk["kid"]] = jwt.PyJWK(jwk).key
-                except (jwt.PyJWKError, KeyError, TypeError):
-                    continue  # not a key this verifier accepts
-            self._keys = keys
-            self._refreshed_at = time.monotonic()
-
-    def _public_key(self, kid):
-        if not isinstance(kid, str):
-            raise Unauthenticated("invalid service token")
-        if kid not in self._keys and (
-                self._refreshed_at is None or time.monotonic() - self._refreshed_at >= MIN_REFRESH_SECONDS):
-            self.refresh()
-        if kid not in self._keys:
-            raise Unauthenticated("invalid service token")
-        return self._keys[kid]
+    def fetch_keys(self):
+        try:
+            published = self.vault_client.identity_keys().get("keys", [])
+        except VaultRequestError as error:
+            raise DependencyUnavailable("vault unavailable") from error
+        keys = {}
+        for jwk in published:
+            try:
+                keys[jwk["kid"]] = jwt.PyJWK(jwk).key
+            except (jwt.PyJWKError, KeyError, TypeError):
+                continue  # not a key this verifier accepts
+        return keys
 
     def verify(self, token):
         """The name of the service the token was issued to; ``Unauthenticated`` otherwise."""
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-            raise Unauthenticated("invalid service token")
-        try:
-            header = jwt.get_unverified_header(token)
-            claims = jwt.decode(token, self._public_key(header.get("kid")), algorithms=["EdDSA"],
-                                leeway=CLOCK_LEEWAY_SECONDS, options={"verify_aud": False,
-                                                                      "require": ["exp", "iat"]})
-        except jwt.ExpiredSignatureError:
-            raise Unauthenticated("service token expired") from None
-        except (jwt.InvalidTokenError, AttributeError, TypeError, ValueError):
-            raise Unauthenticated("invalid service token") from None
+        claims = self.decode(token, options={"verify_aud": False, "require": ["exp", "iat"]})
         service = claims.get("service")
         if service not in SERVICES or not (_is_int(claims["exp"]) and _is_int(claims["iat"])) or (
                 claims["exp"] - claims["iat"] > MAX_SERVICE_TOKEN_LIFETIME_SECONDS):
