@@ -13,11 +13,12 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from anchang_common.config import load_config  # noqa: E402
+from anchang_common.health import broker_error  # noqa: E402
 from anchang_common.logs import RedactPii  # noqa: E402
 from anchang_common.migrations import upgrade  # noqa: E402
 from anchang_common.testing import ServiceHarness, containers  # noqa: E402
 from anchang_common.testing.databases import create_database, drop_databases, find_postgres  # noqa: E402
-from deploy.local.broker import broker_error, ensure_management_api, mask_uri  # noqa: E402
+from deploy.local.broker import ensure_management_api, mask_uri  # noqa: E402
 from deploy.local.files import StackError  # noqa: E402
 from deploy.local.openbao import BaoServer, find_bao, free_port  # noqa: E402
 from deploy.ports import SERVICES  # noqa: E402

@@ -1,10 +1,10 @@
 """RabbitMQ for the local stack and the tests: is it there, start a local one, its management API.
 
-``broker_error`` is the one probe of "does an AMQP connection open" that the stack, the test
-fixtures and the benchmarks share (the services' own readiness check lives in
-``anchang_common.base``). ``ensure_management_api`` makes sure the HTTP API that nameko's test
-fixtures create vhosts with answers: a fresh ``apt-get install rabbitmq-server`` has the plugin
-off, so it enables it where it can, or says at once the exact command to run.
+``broker_error`` (``anchang_common.health``'s, the services' own readiness probe) answers "does an
+AMQP connection open" for the stack, the test fixtures and the benchmarks. ``ensure_management_api``
+makes sure the HTTP API that nameko's test fixtures create vhosts with answers: a fresh
+``apt-get install rabbitmq-server`` has the plugin off, so it enables it where it can, or says at
+once the exact command to run.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import subprocess
 import time
 from urllib.parse import urlsplit
 
-import kombu
 import requests
 
+from anchang_common.health import broker_error
 from deploy.local.files import StackError, log_file, say
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -43,16 +43,6 @@ def mask_uri(uri: str) -> str:
         return uri
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
-
-
-def broker_error(uri: str) -> str | None:
-    """None when an AMQP connection to ``uri`` opens, else the reason."""
-    try:
-        with kombu.Connection(uri, connect_timeout=2) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
-    except Exception as exc:  # kombu wraps socket and AMQP errors differently per transport
-        return str(exc) or type(exc).__name__
-    return None
 
 
 def port_open(host: str, port: int) -> bool:

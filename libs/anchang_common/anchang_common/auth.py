@@ -49,7 +49,6 @@ class Principal:
     status: str
     version: int
     must_change_password: bool = False
-    issued_at: int = 0
 
     def has_any(self, roles, admin_inherits=True):
         """Whether the caller holds one of ``roles``; ``admin`` holds every role unless told otherwise."""
@@ -188,7 +187,7 @@ class TokenVerifier(_JwtVerifier):
             raise Unauthenticated("invalid token")
         return Principal(staff_id=claims["sub"], username=claims.get("name", ""),
                          roles=tuple(claims["roles"]), status=claims["st"], version=claims["ver"],
-                         must_change_password=claims.get("mcp", False), issued_at=claims["iat"])
+                         must_change_password=claims.get("mcp", False))
 
 
 class ServiceTokenVerifier(_JwtVerifier):

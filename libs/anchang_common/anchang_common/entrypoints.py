@@ -144,10 +144,15 @@ class UnitOfWork(DependencyProvider):
         self.sessions.close(worker_ctx)
 
 
+@functools.cache
+def _signature(fn):
+    return inspect.signature(fn)
+
+
 def bind_arguments(fn, args, kwargs):
     """``{name: value}`` of a call to ``fn`` (a method), defaults applied; ``ValidationError`` naming
     every missing, unknown or surplus argument."""
-    signature = inspect.signature(fn)
+    signature = _signature(fn)
     try:
         bound = signature.bind(None, *args, **kwargs)
     except TypeError:
@@ -175,11 +180,8 @@ def bind_arguments(fn, args, kwargs):
 
 
 class AnchangRpc(Rpc):
-    """nameko's ``Rpc``: arguments checked against the signature, contract errors only (the
-    permission table is checked against the served methods by ``UnitOfWork.setup``)."""
-
-    def check_signature(self, args, kwargs):
-        bind_arguments(getattr(self.container.service_cls, self.method_name), args, kwargs)
+    """nameko's ``Rpc`` replying with contract errors only (the arguments are bound by ``rpc``'s
+    wrapper; the permission table is checked against the served methods by ``UnitOfWork.setup``)."""
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:

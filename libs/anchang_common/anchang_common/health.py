@@ -13,14 +13,15 @@ BROKER_CHECK_TIMEOUT_SECONDS = 2
 BROKER_CHECK_CACHE_SECONDS = 5
 
 
-def broker_reachable(uri, timeout=BROKER_CHECK_TIMEOUT_SECONDS):
-    """Whether an AMQP broker answers at ``uri`` (one connection attempt)."""
+def broker_error(uri, timeout=BROKER_CHECK_TIMEOUT_SECONDS):
+    """``None`` when an AMQP connection to ``uri`` opens (one attempt), else the reason. The one
+    broker probe: readiness here, and the local stack, the test fixtures and the benchmarks."""
     try:
         with Connection(uri, connect_timeout=timeout) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception:  # kombu raises several unrelated types for "not reachable"
-        return False
-    return True
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout + 1)
+    except Exception as error:  # kombu wraps socket and AMQP errors differently per transport
+        return str(error) or type(error).__name__
+    return None
 
 
 class HealthChecks(SharedExtension):
@@ -41,7 +42,7 @@ class HealthChecks(SharedExtension):
         now = time.monotonic()
         if self._broker_checked_at and now - self._broker_checked_at < BROKER_CHECK_CACHE_SECONDS:
             return
-        if not broker_reachable(self.container.config[AMQP_URI]):
+        if broker_error(self.container.config[AMQP_URI]) is not None:
             self._broker_checked_at = None
             raise DependencyUnavailable("broker unavailable")
         self._broker_checked_at = now

@@ -109,11 +109,6 @@ class PermissionTable(dict):
             raise RuntimeError(f"permission table: no entry for {missing}; entries without a method {extra}")
 
 
-def holds(principal, roles, admin_inherits=True):
-    held = set(principal.roles)
-    return bool(held & set(roles)) or (admin_inherits and ADMIN in held)
-
-
 def authorize(permission, caller, arguments):
     """Nothing when ``caller`` may make this call; ``Unauthenticated`` or ``Forbidden`` otherwise."""
     if permission.public:
@@ -133,7 +128,7 @@ def authorize(permission, caller, arguments):
         raise Forbidden("account is not active")
     if principal.must_change_password and not permission.before_password_change:
         raise Forbidden("the one-time password must be changed first (change_password)")
-    if permission.roles and not holds(principal, permission.roles, permission.admin_inherits):
+    if permission.roles and not principal.has_any(permission.roles, permission.admin_inherits):
         raise Forbidden("not permitted")
     _check_rules(permission, caller, arguments)
 
