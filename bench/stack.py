@@ -9,8 +9,8 @@ from pathlib import Path
 from nameko.containers import ServiceContainer
 from nameko.testing.rabbit import Client as RabbitAdmin
 
-from anchang_common.config import load_config
 from anchang_common.migrations import upgrade
+from anchang_common.testing import service_config
 from anchang_common.testing.databases import create_database, drop_databases
 from deploy.local.broker import DEFAULT_AMQP_URI, DEFAULT_MANAGEMENT_URI, ensure_management_api
 from deploy.local.openbao import BaoServer, free_port
@@ -37,7 +37,6 @@ def bench_stack(dialect="sqlite"):
         provision(vault.client())
 
         def start(service_cls, config_name, **overrides):
-            config = load_config(REPO / "services" / config_name / "config.yaml")
             name = f"{vhost}_{config_name}_{len(containers)}"
             if dialect == "sqlite":
                 url = f"sqlite:///{tmp}/{name}.db"
@@ -45,11 +44,8 @@ def bench_stack(dialect="sqlite"):
                 url = create_database(PG_URL, name)
                 databases.append(name)
             upgrade(config_name, url)
-            config.update(AMQP_URI=amqp_uri, DATABASE_URL=url, max_workers=20,
-                          WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}", **overrides)
-            config["VAULT"].update(ADDR=vault.addr, TOKEN_FILE=None,
-                                   TOKEN=issue_service_token(vault.client(), config_name))
-            config.pop("LOGGING", None)
+            config = service_config(config_name, amqp_uri, url, f"127.0.0.1:{free_port()}", vault.addr,
+                                    issue_service_token(vault.client(), config_name), max_workers=20, **overrides)
             container = ServiceContainer(service_cls, config)
             container.start()
             containers.append(container)

@@ -12,11 +12,10 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from anchang_common.config import load_config  # noqa: E402
 from anchang_common.health import broker_error  # noqa: E402
 from anchang_common.logs import RedactPii  # noqa: E402
 from anchang_common.migrations import upgrade  # noqa: E402
-from anchang_common.testing import ServiceHarness, containers  # noqa: E402
+from anchang_common.testing import ServiceHarness, containers, service_config  # noqa: E402
 from anchang_common.testing.databases import create_database, drop_databases, find_postgres  # noqa: E402
 from deploy.local.broker import ensure_management_api, mask_uri  # noqa: E402
 from deploy.local.files import StackError  # noqa: E402
@@ -149,11 +148,8 @@ def database_url(dialect, tmp_path):
 def harness(rabbit_config, container_factory, vault_server, service_tokens, database_url):
     """Starts real service containers on this test's vhost, database and the session's Vault."""
     def config_for(service):
-        config = load_config(REPO / "services" / service / "config.yaml")
-        config.update(AMQP_URI=rabbit_config["AMQP_URI"], DATABASE_URL=database_url(service),
-                      WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}")
-        config["VAULT"].update(ADDR=vault_server.addr, TOKEN=service_tokens[service], TOKEN_FILE=None)
-        return config
+        return service_config(service, rabbit_config["AMQP_URI"], database_url(service), f"127.0.0.1:{free_port()}",
+                              vault_server.addr, service_tokens[service])
 
     harness = ServiceHarness(container_factory, config_for, rabbit_config["AMQP_URI"])
     yield harness

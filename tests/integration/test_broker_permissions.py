@@ -19,8 +19,7 @@ from kombu import Connection
 from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
-from anchang_common.config import load_config
-from anchang_common.testing import ServiceHarness
+from anchang_common.testing import ServiceHarness, service_config
 from anchang_common.testing.broker import permissioned_vhost
 from deploy.local.openbao import free_port
 from staff.bootstrap import seed_admin
@@ -60,14 +59,10 @@ def broker(request):
 def services(broker, container_factory, vault_server, service_tokens, database_url):
     """Real services, each logged in to the broker as its own user; RPC proxies log in as ``caller``."""
     def config_for(service):
-        config = load_config(REPO / "services" / service / "config.yaml")
-        config.update(AMQP_URI=broker.uri(service), DATABASE_URL=database_url(service),
-                      WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}",
-                      # the event exchanges come from the definitions: a handler may not declare
-                      # (and so could delete) another service's exchange
-                      DECLARE_EVENT_EXCHANGES=False)
-        config["VAULT"].update(ADDR=vault_server.addr, TOKEN=service_tokens[service], TOKEN_FILE=None)
-        return config
+        # the event exchanges come from the definitions: a handler may not declare (and so could
+        # delete) another service's exchange
+        return service_config(service, broker.uri(service), database_url(service), f"127.0.0.1:{free_port()}",
+                              vault_server.addr, service_tokens[service], DECLARE_EVENT_EXCHANGES=False)
 
     harness = ServiceHarness(container_factory, config_for, broker.uri("caller"))
     yield harness

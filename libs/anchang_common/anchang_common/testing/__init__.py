@@ -1,11 +1,24 @@
 """Test helpers: start real service containers and call them as a client would."""
 import importlib
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from anchang_common.auth import CONTEXT_KEY
+from anchang_common.config import load_config
+
+
+def service_config(service, amqp_uri, database_url, web_server_address, vault_addr, vault_token, **overrides):
+    """``service``'s own ``config.yaml`` (its production logging included), pointed at a test's
+    broker, database, HTTP address and Vault."""
+    package = Path(importlib.import_module(service).__file__).parent
+    config = load_config(package.parent / "config.yaml")
+    config.update(AMQP_URI=amqp_uri, DATABASE_URL=database_url, WEB_SERVER_ADDRESS=web_server_address,
+                  **overrides)
+    config["VAULT"].update(ADDR=vault_addr, TOKEN=vault_token, TOKEN_FILE=None)
+    return config
 
 
 class RunningService:
