@@ -136,18 +136,6 @@ class WorkerSessions(SharedExtension):
         return time.perf_counter() - started
 
 
-class Database(DependencyProvider):
-    """Injects the worker's ``sqlalchemy.orm.Session`` (for services without a storage wrapper)."""
-
-    sessions = WorkerSessions()
-
-    def get_dependency(self, worker_ctx):
-        return self.sessions.session(worker_ctx)
-
-    def worker_teardown(self, worker_ctx):
-        self.sessions.close(worker_ctx)
-
-
 class Storage(DependencyProvider):
     """Base of a service's storage provider: injects ``wrapper(session)``, a documented object holding
     the service's queries and its row <-> domain mapping (``service.py`` stays free of SQL)."""
@@ -161,3 +149,10 @@ class Storage(DependencyProvider):
 
     def worker_teardown(self, worker_ctx):
         self.sessions.close(worker_ctx)
+
+
+class Database(Storage):
+    """Injects the worker's ``sqlalchemy.orm.Session`` itself (for services without a storage wrapper)."""
+
+    def get_dependency(self, worker_ctx):
+        return self.sessions.session(worker_ctx)

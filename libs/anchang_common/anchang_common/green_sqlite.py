@@ -1,11 +1,10 @@
 """SQLite under eventlet: every statement runs on eventlet's thread pool, so a slow query never
 blocks the hub, and each statement is one hand-off to the pool, not one per DB-API call.
 
-``connect(path)`` returns a DB-API connection whose cursors execute *and fetch* in one pool call and
-serve the rows from memory (results here are small: SQLite is the development database); commit and
-rollback are one pool call each, and skipped when no transaction is open.
+``GreenConnection(sqlite3_connection)`` is a DB-API connection whose cursors execute *and fetch* in
+one pool call and serve the rows from memory (results here are small: SQLite is the development
+database); commit and rollback are one pool call each, and skipped when no transaction is open.
 """
-import sqlite3
 from collections import deque
 
 from eventlet import tpool
@@ -88,6 +87,3 @@ class GreenConnection:
     def __setattr__(self, name, value):
         setattr(self._connection, name, value)
 
-
-def connect(path, timeout):
-    return GreenConnection(sqlite3.connect(path, check_same_thread=False, timeout=timeout))
