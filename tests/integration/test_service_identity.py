@@ -85,3 +85,49 @@ def test_a_service_cannot_obtain_another_services_identity(vault_server, service
     with pytest.raises(Exception) as raised:
         staff_vault.identity_token(identity_role("ticket"))
     assert type(raised.value).__name__ == "VaultRequestError"
+
+
+class Ghost(ServiceBase):
+    """A service that answers nothing: started once so that its queue exists, then stopped."""
+
+    name = "ghost"
+    permissions = PermissionTable({"record": PUBLIC})
+    calls = []
+
+    @rpc
+    def record(self):
+        Ghost.calls.append(time.monotonic())
+        return "done"
+
+
+class GhostCaller(ServiceBase):
+    name = "ticket"
+    permissions = PermissionTable({"ask": PUBLIC})
+    ghost = ServiceRpc("ghost", timeout=1)
+    nobody = ServiceRpc("nobody", timeout=1)
+
+    @rpc
+    def ask(self, target):
+        try:
+            return getattr(self, target).record()
+        except RemoteError as error:  # pragma: no cover - the callee never answers
+            return error.exc_type
+
+
+def test_a_call_to_a_stopped_or_unknown_service_is_unavailable_and_expires(harness):
+    Ghost.calls.clear()
+    ghost = harness.start("ghost", Ghost, config=harness.config_for("appraisal"))
+    ghost.container.stop()  # its durable queue stays bound, with nobody consuming
+    harness.start("ticket", GhostCaller)
+    with harness.rpc() as proxy:
+        for target in ("ghost", "nobody"):
+            started = time.monotonic()
+            with pytest.raises(RemoteError) as raised:
+                proxy.ticket.ask(target)
+            assert raised.value.exc_type == "DependencyUnavailable"
+            assert time.monotonic() - started < 5
+    time.sleep(0.2)  # past the request's expiry in the broker
+    harness.start("ghost", Ghost, config=harness.config_for("appraisal"))
+    with harness.rpc() as proxy:
+        assert proxy.ghost.record() == "done"
+    assert len(Ghost.calls) == 1, "the expired request was delivered after its caller gave up"

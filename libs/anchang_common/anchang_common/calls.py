@@ -1,14 +1,25 @@
-"""Calls to other services under this service's own identity.
+"""Calls to other services under this service's own identity, bounded in time.
 
 ``ServiceRpc("staff")`` is nameko's ``RpcProxy`` whose calls carry this service's Vault identity
 token in the context key ``service_authorization`` (replacing whatever identity the incoming call
 carried) next to the user's ``authorization`` when there is one, so the callee knows both who asks
 and through which service.
+
+nameko's own proxy waits for ever when the callee's queue exists but nobody consumes it (a stopped
+service). Here every call is bounded: no answer within the timeout, or no such service at all, is
+``DependencyUnavailable``; the request expires in the broker at the same moment, so a callee that
+comes back later never acts on a call whose caller has already given up.
 """
-from nameko.rpc import RpcProxy, ServiceProxy
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import MethodProxy, RpcProxy
 
 from anchang_common.auth import CONTEXT_KEY, SERVICE_CONTEXT_KEY, identity_role
+from anchang_common.errors import DependencyUnavailable
 from anchang_common.vault import VaultConnection
+
+#: how long a call to another service may take before it counts as unavailable
+CALL_TIMEOUT_SECONDS = 10
 
 
 class CallingContext:
@@ -38,11 +49,46 @@ def own_identity(vault_connection, service_name):
     return lambda: vault_connection.client.identity_token(role)
 
 
+def call_within(method_proxy, timeout, *args, **kwargs):
+    """``method_proxy(*args, **kwargs)``, or ``DependencyUnavailable`` after ``timeout`` seconds or
+    when the service does not exist."""
+    try:
+        reply = method_proxy.call_async(*args, **kwargs)
+        with eventlet.Timeout(timeout):
+            return reply.result()
+    except (eventlet.Timeout, UnknownService):
+        raise DependencyUnavailable(f"{method_proxy.service_name} did not answer") from None
+
+
+class BoundedServiceProxy:
+    """``proxy.<method>(...)`` calls ``<service>.<method>`` and waits at most ``timeout`` seconds."""
+
+    def __init__(self, context, service_name, reply_listener, timeout, **options):
+        self._context = context
+        self._service_name = service_name
+        self._reply_listener = reply_listener
+        self._timeout = timeout
+        self._options = options
+
+    def __getattr__(self, method_name):
+        method = MethodProxy(self._context, self._service_name, method_name, self._reply_listener,
+                             **self._options)
+        return lambda *args, **kwargs: call_within(method, self._timeout, *args, **kwargs)
+
+
 class ServiceRpc(RpcProxy):
-    """An ``RpcProxy`` to ``target_service`` that calls as this service. Needs Vault (the token)."""
+    """An ``RpcProxy`` to ``target_service`` that calls as this service, each call bounded by
+    ``timeout`` seconds. Needs Vault (the identity token)."""
 
     vault = VaultConnection()
 
+    def __init__(self, target_service, timeout=CALL_TIMEOUT_SECONDS, **options):
+        # the request is dropped by the broker when the caller stops waiting (milliseconds string
+        # in AMQP; kombu takes seconds)
+        super().__init__(target_service, expiration=timeout, **options)
+        self.timeout = timeout
+
     def get_dependency(self, worker_ctx):
         context = CallingContext(worker_ctx, own_identity(self.vault, self.container.service_name))
-        return ServiceProxy(context, self.target_service, self.rpc_reply_listener, **self.options)
+        return BoundedServiceProxy(context, self.target_service, self.rpc_reply_listener, self.timeout,
+                                   **self.options)

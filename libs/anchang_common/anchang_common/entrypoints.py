@@ -30,6 +30,7 @@ from anchang_common.errors import (
     DependencyUnavailable,
     Forbidden,
     InternalError,
+    NotFound,
     Unauthenticated,
     ValidationError,
 )
@@ -40,7 +41,9 @@ log = logging.getLogger(__name__)
 
 REQUEUE_DELAY_SECONDS = 1.0
 _ARGUMENT_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
-_PASSED_THROUGH_REMOTE = {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden}
+#: errors of a called service that mean the same to this service's caller (messages carry no PII)
+_PASSED_THROUGH_REMOTE = {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden, "NotFound": NotFound,
+                          "Conflict": Conflict}
 
 
 def to_contract_error(error, call_id):

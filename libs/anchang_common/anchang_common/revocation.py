@@ -12,13 +12,12 @@ on this service until the next sweep at most.
 import threading
 import time
 
-import eventlet
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import MethodProxy, ReplyListener
 
-from anchang_common.calls import CallingContext, own_identity
-from anchang_common.errors import DependencyUnavailable, Unauthenticated
+from anchang_common.calls import CallingContext, call_within, own_identity
+from anchang_common.errors import Unauthenticated
 from anchang_common.tables import token_versions
 from anchang_common.types import utcnow
 from anchang_common.vault import VaultConnection
@@ -110,11 +109,7 @@ class StaffVersions(SharedExtension):
         context = CallingContext(worker_ctx, own_identity(self.vault, self.container.service_name),
                                  on_behalf_of_user=False)
         call = MethodProxy(context, "staff", "token_versions", self.rpc_reply_listener)
-        try:
-            with eventlet.Timeout(FETCH_TIMEOUT_SECONDS):
-                return call(list(staff_ids))
-        except eventlet.Timeout:
-            raise DependencyUnavailable("staff did not answer the token-version check") from None
+        return call_within(call, FETCH_TIMEOUT_SECONDS, list(staff_ids))
 
 
 def check_current(session, principal, authoritative, fetch):
