@@ -16,3 +16,5 @@ CONTAINER_PORT = 8000
 
 VAULT_PORT = 8200
 PROMETHEUS_PORT = 9090
+#: RabbitMQ's rabbitmq_prometheus plugin (queue metrics), on the broker's host
+RABBITMQ_METRICS_PORT = 15692

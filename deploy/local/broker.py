@@ -20,6 +20,7 @@ import requests
 
 from anchang_common.health import broker_error
 from deploy.local.files import StackError, log_file, say
+from deploy.ports import RABBITMQ_METRICS_PORT
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_MANAGEMENT_URI = "http://guest:guest@localhost:15672"
@@ -164,6 +165,22 @@ def enable_management_plugin(binary: str) -> None:
     raise StackError(f"could not enable RabbitMQ's management plugin ({binary}, exit {code}): "
                      f"{output[-1000:]}\n"
                      f"Run it as root or as the rabbitmq user:\n    {_sudo()}{ENABLE_MANAGEMENT}")
+
+
+def ensure_prometheus_metrics(path: str | None = None) -> str:
+    """Best effort: RabbitMQ's own Prometheus endpoint (queues) for the local Prometheus; one line
+    saying what happened. Never fails the stack: without it only the queue panels stay empty."""
+    if port_open("127.0.0.1", RABBITMQ_METRICS_PORT):
+        return f"http://127.0.0.1:{RABBITMQ_METRICS_PORT}/metrics"
+    binary = find_rabbitmq_command("rabbitmq-plugins", path)
+    if binary is None:
+        return "skipped: rabbitmq-plugins is not installed here (queue metrics need rabbitmq_prometheus)"
+    result = subprocess.run([binary, "-q", "enable", "rabbitmq_prometheus"], capture_output=True, text=True,
+                            timeout=120, check=False)
+    if result.returncode != 0:
+        return ("skipped: could not enable it: run "
+                f"`{_sudo()}rabbitmq-plugins enable rabbitmq_prometheus`")
+    return f"http://127.0.0.1:{RABBITMQ_METRICS_PORT}/metrics (rabbitmq_prometheus enabled)"
 
 
 def _sudo() -> str:

@@ -21,11 +21,13 @@ def start() -> int:
     procs = {service: services.start(service, setup) for service in SERVICES}
     say(f"waiting for every service to answer /health/ready (up to {services.READY_TIMEOUT} s)...")
     services.wait_ready(procs)
-    print_summary(uri, setup, password_where, prometheus.start())
+    queue_metrics = broker.ensure_prometheus_metrics()
+    print_summary(uri, setup, password_where, prometheus.start(), queue_metrics)
     return 0
 
 
-def print_summary(uri: str, setup: vault.VaultSetup, password_where: str, prometheus_line: str) -> None:
+def print_summary(uri: str, setup: vault.VaultSetup, password_where: str, prometheus_line: str,
+                  queue_metrics_line: str) -> None:
     say(f"\nAnchang is running. RPC and events of every service go over AMQP at {broker.mask_uri(uri)}\n")
     say(f"  {'component':13} {'RPC':30} {'metrics':32} health")
     for service, port in SERVICE_PORTS.items():
@@ -33,6 +35,7 @@ def print_summary(uri: str, setup: vault.VaultSetup, password_where: str, promet
         say(f"  {service:13} {f'nameko service {service!r}':30} {base + '/metrics':32} {base}/health/ready")
     say(f"  {'vault':13} {setup.addr:30} {'':32} {setup.addr}/v1/sys/health")
     say(f"  {'prometheus':13} {prometheus_line}")
+    say(f"  {'rabbitmq':13} {'queue metrics':30} {queue_metrics_line}")
     say(f"\nAdmin account: `admin`, password in {password_where}")
     if setup.local:
         say(f"Vault root token: {VAULT_DIR / 'init.json'} (local only)")

@@ -16,6 +16,7 @@ from nameko.rpc import MethodProxy, RpcProxy
 
 from anchang_common.auth import CONTEXT_KEY, SERVICE_CONTEXT_KEY, identity_role
 from anchang_common.errors import DependencyUnavailable
+from anchang_common.metrics import timed_dependency
 from anchang_common.vault import VaultConnection
 
 #: how long a call to another service may take before it counts as unavailable
@@ -52,10 +53,12 @@ def own_identity(vault_connection, service_name):
 def call_within(method_proxy, timeout, *args, **kwargs):
     """``method_proxy(*args, **kwargs)``, or ``DependencyUnavailable`` after ``timeout`` seconds or
     when the service does not exist."""
+    caller = method_proxy.container.service_name
     try:
-        reply = method_proxy.call_async(*args, **kwargs)
-        with eventlet.Timeout(timeout):
-            return reply.result()
+        with timed_dependency(caller, f"rpc:{method_proxy.service_name}"):
+            reply = method_proxy.call_async(*args, **kwargs)
+            with eventlet.Timeout(timeout):
+                return reply.result()
     except (eventlet.Timeout, UnknownService):
         raise DependencyUnavailable(f"{method_proxy.service_name} did not answer") from None
 

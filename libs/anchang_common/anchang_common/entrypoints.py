@@ -36,6 +36,7 @@ from anchang_common.errors import (
 )
 from anchang_common.events import PendingEvents, already_processed, mark_processed, parse_envelope
 from anchang_common.gate import Gate
+from anchang_common.metrics import observe_dependency, timed_dependency
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +78,17 @@ class WorkerScope:
     def run(self, call):
         """``call()``; then commit, then publish the events it dispatched. On failure, nothing persists."""
         session = self.session
+        started = time.perf_counter()
         try:
             result = call()
-            session.commit()
-        except BaseException:
+            with timed_dependency(self._provider.container.service_name, "database"):
+                session.commit()
+        except BaseException as error:
             session.rollback()
             self._provider.pending.take(self._worker_ctx)
+            if is_unavailable(error):  # a query before the commit found the database down
+                observe_dependency(self._provider.container.service_name, "database", "server_error",
+                                   time.perf_counter() - started)
             raise
         self._provider.publish_committed(self._worker_ctx)
         return result

@@ -6,11 +6,14 @@ import time
 import weakref
 
 from nameko.events import EventHandler
+from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
-from anchang_common.errors import AnchangError
+from anchang_common.errors import CLIENT_ERRORS, AnchangError
+
+CLIENT_ERROR_NAMES = {error.__name__ for error in CLIENT_ERRORS}
 
 RPC_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MINUTE, HOUR = 60.0, 3600.0
@@ -41,6 +44,8 @@ TICKET_SATISFACTION = Histogram(
     "anchang_ticket_satisfaction_score", "Customer satisfaction (1..5).", ["category"],
     buckets=(1, 2, 3, 4, 5))
 PII_REVEALS = Counter("anchang_pii_reveals_total", "PII reveal requests.", ["outcome", "role"])
+PII_REVEAL_ANOMALIES = Counter(
+    "anchang_pii_reveal_anomalies_total", "Staff members found over the hourly reveal limit.")
 VAULT_OPERATIONS = Counter(
     "anchang_vault_operations_total", "Vault operations.", ["operation", "outcome"])
 
@@ -50,6 +55,8 @@ def outcome_of(exc_info):
     if exc_info is None:
         return "ok"
     error = exc_info[1]
+    if isinstance(error, RemoteError):  # a called service's answer: its own error type decides
+        return "client_error" if error.exc_type in CLIENT_ERROR_NAMES else "server_error"
     return error.outcome if isinstance(error, AnchangError) else "server_error"
 
 
@@ -97,6 +104,9 @@ class timed_dependency:
 
     def __exit__(self, exc_type, exc, tb):
         outcome = "ok" if exc is None else outcome_of((exc_type, exc, tb))
-        DEPENDENCY_DURATION.labels(self.service, self.dependency, outcome).observe(
-            time.perf_counter() - self.started)
+        observe_dependency(self.service, self.dependency, outcome, time.perf_counter() - self.started)
         return False
+
+
+def observe_dependency(service, dependency, outcome, seconds):
+    DEPENDENCY_DURATION.labels(service, dependency, outcome).observe(seconds)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.ports import CONTAINER_PORT, PROMETHEUS_PORT, SERVICE_PORTS, SERVICES, VAULT_PORT
+from deploy.ports import CONTAINER_PORT, PROMETHEUS_PORT, RABBITMQ_METRICS_PORT, SERVICE_PORTS, SERVICES, VAULT_PORT
 from deploy.vault.provision import POLICIES_DIR, services
 
 REPO = Path(__file__).resolve().parents[3]
@@ -18,10 +18,10 @@ def config_default(service, variable):
     return re.search(DEFAULT % variable, text).group(1)
 
 
-def scrape_targets(name):
+def scrape_targets(name, job_name="anchang"):
     config = yaml.safe_load((REPO / "deploy" / "prometheus" / name).read_text())
-    return {target for job in config["scrape_configs"] for static in job["static_configs"]
-            for target in static["targets"]}
+    return {target for job in config["scrape_configs"] if job["job_name"] == job_name
+            for static in job["static_configs"] for target in static["targets"]}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,11 @@ def test_each_config_yaml_listens_on_its_port_and_knows_vaults(service):
 
 def test_the_local_prometheus_scrapes_each_service_port():
     assert scrape_targets("prometheus-local.yml") == {f"127.0.0.1:{port}" for port in SERVICE_PORTS.values()}
+
+
+def test_both_prometheus_configurations_scrape_rabbitmqs_queue_metrics():
+    assert scrape_targets("prometheus-local.yml", "rabbitmq") == {f"127.0.0.1:{RABBITMQ_METRICS_PORT}"}
+    assert scrape_targets("prometheus.yml", "rabbitmq") == {f"rabbitmq:{RABBITMQ_METRICS_PORT}"}
 
 
 def test_the_compose_prometheus_scrapes_each_container_port():
