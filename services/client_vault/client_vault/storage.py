@@ -133,7 +133,7 @@ class ClientStorage:
         self.client(client_id)
         self.session.execute(sa.delete(Note).where(Note.client_id == client_id))
         self.session.execute(sa.update(Client).where(Client.id == client_id).values(
-            phone_index=None, name_ct=None, phone_ct=None, id_number_ct=None, address_ct=None, masked=None,
+            phone_index=None, name_ct=None, phone_ct=None, id_number_ct=None, address_ct=None, masked=sa.null(),
             consent_purpose=None, consent_granted_at=None, erased_at=utcnow(), updated_at=utcnow()))
 
     # -- notes ---------------------------------------------------------------------------------
