@@ -136,9 +136,9 @@ class Disclosure:
         if reason == domain.LIMIT_EXCEEDED and self.store.limit_refusals_since(
                 entry.staff_id, entry.at - domain.REVEAL_WINDOW) == 1:
             self.events.dispatch("client_vault.reveal_anomaly", {
-                "staff_id": entry.staff_id, "client_id": client_id, "audit_entry": entry.seq,
-                "limit": self.settings.reveal_limit_per_hour,
-                "window_seconds": int(domain.REVEAL_WINDOW.total_seconds())})
+                "staff_id": entry.staff_id, "reveals": self.settings.reveal_limit_per_hour,
+                "window_minutes": int(domain.REVEAL_WINDOW.total_seconds() // 60), "client_id": client_id,
+                "audit_entry": entry.seq})
         PII_REVEALS.labels(domain.REFUSED, role or "none").inc()
         self.unit_of_work.commit()
 
