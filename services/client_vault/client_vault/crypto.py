@@ -11,8 +11,12 @@ from anchang_common.vault import Vault, VaultRequestError
 
 PII_KEY = "anchang-pii"
 PHONE_INDEX_KEY = "anchang-phone-index"
-#: records per Vault call in bulk operations (each record's fields stay in one call)
-RECORDS_PER_CALL = 250
+#: Vault (and OpenBao) refuse a request body of more than 1000 JSON strings; an item with a context
+#: is 4 strings ({"plaintext": ..., "context": ...}), an HMAC input 2
+ITEMS_PER_CALL = 240
+HMAC_INPUTS_PER_CALL = 480
+#: records per Vault call in bulk encryption: each record's (up to 4) fields stay in one call
+RECORDS_PER_CALL = ITEMS_PER_CALL // 4
 _VERSION = re.compile(r"vault:v([0-9]+):")
 
 
@@ -49,8 +53,8 @@ class PiiCipher:
     def blind_indexes(self, phones):
         """Vault's HMAC of each E.164 phone, in order."""
         indexes = []
-        for start in range(0, len(phones), RECORDS_PER_CALL * 4):
-            chunk = phones[start:start + RECORDS_PER_CALL * 4]
+        for start in range(0, len(phones), HMAC_INPUTS_PER_CALL):
+            chunk = phones[start:start + HMAC_INPUTS_PER_CALL]
             indexes.extend(self.vault.hmac_batch(PHONE_INDEX_KEY, [p.encode() for p in chunk]))
         return indexes
 
@@ -76,7 +80,8 @@ class PiiCipher:
         """``items``: ``[(ciphertext, context)]`` -> plaintext strings, in one call.
         ``CiphertextRejected`` when Vault refuses one (moved, swapped or altered)."""
         try:
-            return [plain.decode() for plain in self.vault.decrypt_batch(PII_KEY, items)]
+            return [plain.decode() for start in range(0, len(items), ITEMS_PER_CALL)
+                    for plain in self.vault.decrypt_batch(PII_KEY, items[start:start + ITEMS_PER_CALL])]
         except VaultRequestError as error:
             raise CiphertextRejected("a stored ciphertext does not decrypt under its context") from error
 
@@ -88,7 +93,8 @@ class PiiCipher:
 
     def rewrap(self, items):
         """``[(ciphertext, context)]`` re-encrypted with the newest key version inside Vault."""
-        return self.vault.rewrap_batch(PII_KEY, items)
+        return [ciphertext for start in range(0, len(items), ITEMS_PER_CALL)
+                for ciphertext in self.vault.rewrap_batch(PII_KEY, items[start:start + ITEMS_PER_CALL])]
 
     def rotate(self):
         """Rotate ``anchang-pii``; returns the new newest version."""
