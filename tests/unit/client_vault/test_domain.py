@@ -17,7 +17,8 @@ def test_mainland_mobiles_are_normalised_to_e164(written):
     assert schemas.normalise_phone(written) == "+8613800138000"
 
 
-@pytest.mark.parametrize("written", ["12345678901", "010-12345678", "+1 650 253 0000", "1380013800", "", None, 13800138000])
+@pytest.mark.parametrize("written", ["12345678901", "010-12345678", "+1 650 253 0000", "1380013800", "", None,
+                                     13800138000])
 def test_anything_else_is_not_a_mobile(written):
     assert schemas.normalise_phone(written) is None
 
