@@ -7,15 +7,17 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from deploy.ports import SERVICE_PORTS, VAULT_PORT
+from deploy.ports import PROMETHEUS_PORT, SERVICE_PORTS, VAULT_PORT
 from tests.conftest import REPO
 
-PORTS = {"vault": VAULT_PORT, **SERVICE_PORTS}
+PORTS = {"vault": VAULT_PORT, "prometheus": PROMETHEUS_PORT, **SERVICE_PORTS}
+PROMETHEUS = f"http://127.0.0.1:{PROMETHEUS_PORT}/api/v1"
 
 
 def port_in_use(port):
@@ -55,6 +57,37 @@ def not_private(run):
     return wrong
 
 
+def poll(what, check, timeout=90):
+    """``check()``'s result once truthy; fails naming ``what`` and the last answer after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = check()
+        if answer is True:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: {answer}")
+        time.sleep(1)
+
+
+def prometheus_sees_every_target_and_rule():
+    """The Prometheus ``make run`` started scrapes every service (up) and evaluates every rule
+    without error, as its HTTP API says."""
+    def targets():
+        active = requests.get(f"{PROMETHEUS}/targets", timeout=5).json()["data"]["activeTargets"]
+        services = {t["scrapeUrl"]: t["health"] for t in active if t["labels"]["job"] == "anchang"}
+        expected = {f"http://127.0.0.1:{port}/metrics" for port in SERVICE_PORTS.values()}
+        return True if set(services) == expected and set(services.values()) == {"up"} else services
+
+    def rules():
+        groups = requests.get(f"{PROMETHEUS}/rules", timeout=5).json()["data"]["groups"]
+        health = {rule["name"]: (rule["health"], rule.get("lastError", "")) for g in groups for rule in g["rules"]}
+        bad = {name: h for name, h in health.items() if h[0] != "ok"}
+        return True if health and not bad else bad or "no rules loaded"
+
+    poll("targets of the local Prometheus", targets)
+    poll("rules the local Prometheus evaluates", rules)
+
+
 def admin_session(amqp_uri, password):
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}) as rpc:
         return rpc.staff.login("admin", password)
@@ -70,6 +103,8 @@ def test_run_stop_run_keeps_everything(fresh_checkout, rabbit_config):
             assert f"http://127.0.0.1:{PORTS[name]}/health/ready" in printed
             assert requests.get(f"http://127.0.0.1:{PORTS[name]}/health/ready", timeout=5).status_code == 200
         assert "ready" in stack(fresh_checkout, env, "status")
+        if shutil.which("prometheus"):
+            prometheus_sees_every_target_and_rule()
         run = fresh_checkout / ".run"
         assert {"admin-password", "staff.db", "vault"} <= {p.name for p in run.iterdir()}
         assert not_private(run) == {}

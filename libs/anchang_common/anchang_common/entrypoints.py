@@ -93,6 +93,13 @@ class WorkerScope:
         self._provider.publish_committed(self._worker_ctx)
         return result
 
+    def commit(self):
+        """Commit what the worker wrote so far and publish the events it dispatched, before the method
+        ends: for work that must persist although the method then raises (an audited refusal) or
+        that is done in resumable steps (a rewrap batch). What follows runs in a new transaction."""
+        self.session.commit()
+        self._provider.publish_committed(self._worker_ctx)
+
     def run_rpc(self, method_name, arguments, call, sensitive=()):
         """The gate first (who may call this, with these arguments), then the unit of work, answering
         a retry that carries the same ``idempotency_key`` with the first result. ``sensitive``

@@ -1,0 +1,148 @@
+"""client_vault when things break: Vault stopped during registration and import (nothing written,
+``DependencyUnavailable``, recovery by itself), and a rewrap interrupted half-way that resumes where
+it stopped (the service's methods with nameko's ``worker_factory`` over the real storage, on each
+dialect, and the real Vault whose rewrap fails after one batch, as when the process dies)."""
+import pytest
+import sqlalchemy as sa
+from nameko.exceptions import RemoteError
+from nameko.testing.services import worker_factory
+from sqlalchemy.orm import Session
+
+from anchang_common.auth import Principal
+from anchang_common.db import make_engine
+from anchang_common.errors import DependencyUnavailable
+from anchang_common.vault import VaultClient
+from client_vault.crypto import PII_KEY, PiiCipher
+from client_vault.service import Service
+from client_vault.settings import Settings
+from client_vault.storage import ClientStorage
+from deploy.local.openbao import BaoServer, free_port
+from deploy.vault.provision import issue_service_token, provision
+from staff.bootstrap import seed_admin
+from tests.integration.test_client_vault import phone_number, profile
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def own_vault(tmp_path):
+    """A file-backed OpenBao (keys survive a restart) that this test may stop."""
+    server = BaoServer(tmp_path / "vault", free_port())
+    server.start()
+    root = server.client()
+    provision(root)
+    yield server, {name: issue_service_token(root, name) for name in ("staff", "client_vault")}
+    server.stop()
+
+
+def count_clients(url):
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM clients")).scalar()
+    engine.dispose()
+    return count
+
+
+def test_vault_stopped_during_register_and_import_writes_nothing(harness, own_vault, dialect):
+    server, tokens = own_vault
+    configs = {}
+    for name in ("staff", "client_vault"):
+        configs[name] = harness.config_for(name)
+        configs[name]["VAULT"].update(ADDR=server.addr, TOKEN=tokens[name])
+        harness.start(name, config=configs[name])
+    seed_admin(configs["staff"]["DATABASE_URL"], PASSWORD)
+    with harness.rpc() as proxy:
+        admin = proxy.staff.login("admin", PASSWORD)["token"]
+    with harness.rpc(admin) as proxy:
+        proxy.client_vault.register_client(profile())
+    url = configs["client_vault"]["DATABASE_URL"]
+    assert count_clients(url) == 1
+
+    server.stop()
+    with harness.rpc(admin, timeout=60) as proxy:
+        for call in (lambda: proxy.client_vault.register_client(profile(phone="13900000001")),
+                     lambda: proxy.client_vault.import_clients([profile(phone=phone_number(n)) for n in range(50)])):
+            with pytest.raises(RemoteError) as raised:
+                call()
+            assert raised.value.exc_type == "DependencyUnavailable"
+    assert count_clients(url) == 1
+
+    server.start()
+    with harness.rpc(admin) as proxy:
+        assert proxy.client_vault.import_clients([profile(phone=phone_number(n)) for n in range(50)])["created"] == 50
+    assert count_clients(url) == 51
+
+
+class InterruptedVault:
+    """The real Vault client whose ``rewrap_batch`` fails once ``batches`` calls went through."""
+
+    def __init__(self, client, batches):
+        self.client, self.batches, self.sizes = client, batches, []
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def rewrap_batch(self, key, items):
+        if len(self.sizes) == self.batches:
+            raise DependencyUnavailable("vault unavailable")
+        self.sizes.append(len(items))
+        return self.client.rewrap_batch(key, items)
+
+
+class UnitOfWorkDouble:
+    """``self.unit_of_work`` minus the broker and the gate: commit, or roll back on failure."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def run_rpc(self, method_name, arguments, call, sensitive=()):
+        try:
+            result = call()
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+        return result
+
+    def commit(self):
+        self.session.commit()
+
+
+class Auth:
+    principal = Principal(staff_id="admin0", username="admin", roles=("admin",), status="active", version=1)
+
+
+class Events:
+    def dispatch(self, event_type, data):
+        pass
+
+
+def test_an_interrupted_rewrap_resumes_where_it_stopped(database_url, vault_server, service_tokens):
+    engine = make_engine(database_url("client_vault"))
+    vault = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["client_vault"]}, "client_vault")
+    with Session(engine, expire_on_commit=False) as session:
+        def worker(client):
+            return worker_factory(Service, store=ClientStorage(session), pii=PiiCipher(client), auth=Auth(),
+                                  events=Events(), settings=Settings(), unit_of_work=UnitOfWorkDouble(session))
+        ids = [worker(vault).register_client(profile(phone=phone_number(n), name=f"客户{n}"))["client_id"]
+               for n in range(5)]
+        newest = worker(vault).rotate_key()["key_version"]
+        min_before = vault.read_key(PII_KEY)["min_decryption_version"]
+
+        interrupted = InterruptedVault(vault, batches=1)
+        with pytest.raises(DependencyUnavailable):
+            worker(interrupted).rewrap(2)
+        versions = session.execute(sa.text("SELECT key_version FROM clients")).scalars().all()
+        assert sorted(versions) == [newest - 1] * 3 + [newest] * 2  # the first batch is kept
+        assert vault.read_key(PII_KEY)["min_decryption_version"] == min_before  # not raised yet
+
+        resumed = InterruptedVault(vault, batches=100)
+        done = worker(resumed).rewrap(2)
+        assert resumed.sizes == [2 * 4, 1 * 4]  # only the three rows left, nothing twice
+        assert done == {"rewrapped": 12, "key_version": newest, "min_decryption_version": newest}
+        assert vault.read_key(PII_KEY)["min_decryption_version"] == newest
+        cipher = PiiCipher(vault)
+        for n, client_id in enumerate(ids):
+            stored = ClientStorage(session).client(client_id)
+            assert cipher.decrypt_fields(client_id, stored.ciphertexts)["name"] == f"客户{n}"
+    engine.dispose()
