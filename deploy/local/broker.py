@@ -168,19 +168,20 @@ def enable_management_plugin(binary: str) -> None:
 
 
 def ensure_prometheus_metrics(path: str | None = None) -> str:
-    """Best effort: RabbitMQ's own Prometheus endpoint (queues) for the local Prometheus; one line
-    saying what happened. Never fails the stack: without it only the queue panels stay empty."""
+    """RabbitMQ's own Prometheus endpoint (queue metrics) for the local Prometheus: one line saying
+    whether it answers and, if not, how to turn it on. Never enables the plugin on the running
+    broker: enabling it live restarts the management agent it shares with the management API,
+    which then answers 500 until the broker restarts (seen with RabbitMQ 3.10). With
+    ``rabbitmq-plugins`` at hand it is enabled offline, for the broker's next start."""
+    url = f"http://127.0.0.1:{RABBITMQ_METRICS_PORT}/metrics"
     if port_open("127.0.0.1", RABBITMQ_METRICS_PORT):
-        return f"http://127.0.0.1:{RABBITMQ_METRICS_PORT}/metrics"
+        return url
     binary = find_rabbitmq_command("rabbitmq-plugins", path)
-    if binary is None:
-        return "skipped: rabbitmq-plugins is not installed here (queue metrics need rabbitmq_prometheus)"
-    result = subprocess.run([binary, "-q", "enable", "rabbitmq_prometheus"], capture_output=True, text=True,
-                            timeout=120, check=False)
-    if result.returncode != 0:
-        return ("skipped: could not enable it: run "
-                f"`{_sudo()}rabbitmq-plugins enable rabbitmq_prometheus`")
-    return f"http://127.0.0.1:{RABBITMQ_METRICS_PORT}/metrics (rabbitmq_prometheus enabled)"
+    if binary is not None and subprocess.run(
+            [binary, "-q", "enable", "--offline", "rabbitmq_prometheus"], capture_output=True, text=True,
+            timeout=120, check=False).returncode == 0:
+        return f"not answering yet: rabbitmq_prometheus is enabled from the broker's next restart ({url})"
+    return f"not answering: `{_sudo()}rabbitmq-plugins enable rabbitmq_prometheus` serves the queue metrics ({url})"
 
 
 def _sudo() -> str:
