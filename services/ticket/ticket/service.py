@@ -96,8 +96,10 @@ class Service(Policies, Aftercare, Escalation, ServiceBase, RevocationListener):
     def respond(self, ticket_id, message):
         message = schemas.parse_text("message", message)
         ticket = self._acting_on(ticket_id)
-        if ticket.state not in ("in_progress", "waiting_customer"):
-            _transition(ticket, "in_progress")  # open moves on; resolved or closed is a Conflict
+        if ticket.state in ("resolved", "closed"):
+            raise Conflict(f"cannot go from {ticket.state} to in_progress by a response: reopen the ticket")
+        if ticket.state == "open":
+            _transition(ticket, "in_progress")
         note_id = self.notes.add(ticket.client_id, "ticket", message)
         now, staff_id = self.clock.now(), self.auth.principal.staff_id
         self.store.add_message(ticket.ticket_id, "response", note_id, staff_id)
@@ -125,7 +127,8 @@ class Service(Policies, Aftercare, Escalation, ServiceBase, RevocationListener):
     @rpc
     def resume(self, ticket_id):
         ticket = self._acting_on(ticket_id)
-        _transition(ticket, "in_progress")
+        if ticket.state != "waiting_customer":  # open -> in_progress is a response's, not a resume's
+            raise Conflict(f"cannot go from {ticket.state} to in_progress by resuming: only a waiting ticket resumes")
         self.store.end_pause(ticket.ticket_id, self.clock.now())
         return self._moved(ticket, "in_progress")
 
