@@ -10,9 +10,9 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 
-from bench import rpc_overhead  # noqa: E402
+from bench import rpc_overhead, ticket  # noqa: E402
 
-BENCHMARKS = {"rpc_overhead": rpc_overhead.run}
+BENCHMARKS = {"rpc_overhead": rpc_overhead.run, "ticket": ticket.run}
 QUICK_CALLS = 5
 
 
