@@ -10,9 +10,9 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 
-from bench import client_vault, rpc_overhead  # noqa: E402
+from bench import client_vault, rpc_overhead, ticket  # noqa: E402
 
-BENCHMARKS = {"rpc_overhead": rpc_overhead.run, "client_vault": client_vault.run}
+BENCHMARKS = {"rpc_overhead": rpc_overhead.run, "client_vault": client_vault.run, "ticket": ticket.run}
 QUICK_CALLS = 5
 
 
