@@ -12,7 +12,7 @@ from nameko.web.handlers import http
 
 from anchang_common.base import RevocationListener, ServiceBase
 from anchang_common.entrypoints import rpc
-from anchang_common.errors import Conflict, Forbidden
+from anchang_common.errors import Conflict, DependencyUnavailable, Forbidden
 from anchang_common.events import Events
 from anchang_common.gate import Auth
 from ticket import domain, schemas, views
@@ -51,7 +51,11 @@ class Service(Policies, Aftercare, Escalation, ServiceBase, RevocationListener):
     def _open(self, fields, description, linked_ticket_id=None):
         """A new ticket: its description to client_vault, an agent from staff, then the rows and events."""
         note_id = self.notes.add(fields["client_id"], "ticket", description)
-        assignee_id = domain.choose_agent(self.agents.available(fields["category"]))
+        try:
+            candidates = self.agents.available(fields["category"])
+        except DependencyUnavailable:  # staff down: the customer's ticket opens unassigned (at risk), not lost
+            candidates = []
+        assignee_id = domain.choose_agent(candidates)
         opened = self.store.add_ticket(domain.Ticket(
             ticket_id=None, state="open", assignee_id=assignee_id, opened_at=self.clock.now(), note_id=note_id,
             opened_by=self.auth.principal.staff_id, linked_ticket_id=linked_ticket_id, **fields))
