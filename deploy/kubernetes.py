@@ -261,14 +261,20 @@ def service_monitor(service: str) -> dict:
                      "endpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}]}}
 
 
+def rule_name(path: Path) -> str:
+    """The PrometheusRule of ``rules/<stem>.yml``: ``anchang-<stem>`` (``anchang.yml``: ``anchang``)."""
+    stem = path.stem.lower().replace("_", "-")
+    return stem if stem.startswith("anchang") else f"anchang-{stem}"
+
+
 def prometheus_rules() -> list:
     """One PrometheusRule per rule file of ``deploy/prometheus/rules/``, its groups unchanged."""
     rules = []
     for path in sorted(RULES_DIR.glob("*.yml")):
         document = yaml.safe_load(path.read_text())
         rules.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-                      "metadata": {"name": f"anchang-{path.stem}", "labels": {"app.kubernetes.io/part-of": "anchang"},
-                                   "annotations": {"anchang.io/source": str(path.relative_to(REPO))}},
+                      "metadata": {"name": rule_name(path), "labels": {"app.kubernetes.io/part-of": "anchang"},
+                                   "annotations": {"anchang.io/source": f"deploy/prometheus/rules/{path.name}"}},
                       "spec": {"groups": document["groups"]}})
     return rules
 
@@ -541,14 +547,26 @@ def tls_config() -> list:
 
 # --- the files -----------------------------------------------------------------------------------
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (PromQL, scripts) as literal blocks, as a person writes them."""
+
+
+_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
+
+
+def to_yaml(document) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120)
+
+
 def dump(objects, source: str) -> str:
     documents = objects if isinstance(objects, list) else [objects]
-    body = "---\n".join(yaml.safe_dump(document, sort_keys=False, width=120) for document in documents)
+    body = "---\n".join(to_yaml(document) for document in documents)
     return HEADER.format(source=source) + body
 
 
 def kustomization(body: dict, source: str = "deploy/kubernetes.py") -> str:
-    return HEADER.format(source=source) + yaml.safe_dump(body, sort_keys=False, width=120)
+    return HEADER.format(source=source) + to_yaml(body)
 
 
 def render() -> dict:
