@@ -480,6 +480,23 @@ def vault_job() -> dict:
     }
 
 
+def agent_patch(service: str) -> dict:
+    """Vault Agent Injector annotations (the optional ``vault-agent`` component): the agent logs in
+    as the service's role and keeps its token in ``/vault/secrets/token``, running as the service's
+    own user; the service then reads that file (``VAULT_TOKEN_FILE``) instead of logging in itself."""
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": k8s_name(service)},
+            "spec": {"template": {"metadata": {"annotations": {
+                "vault.hashicorp.com/agent-inject": "true",
+                "vault.hashicorp.com/role": provision.role_name(service),
+                "vault.hashicorp.com/agent-inject-token": "true",
+                "vault.hashicorp.com/agent-run-as-same-user": "true",
+                "vault.hashicorp.com/agent-requests-cpu": "25m",
+                "vault.hashicorp.com/agent-limits-cpu": "250m",
+                "vault.hashicorp.com/agent-requests-mem": "32Mi",
+                "vault.hashicorp.com/agent-limits-mem": "64Mi",
+            }}}}}
+
+
 # --- tls -----------------------------------------------------------------------------------------
 
 def certificates() -> list:
@@ -618,6 +635,14 @@ def render() -> dict:
         "configMapGenerator": [{"name": "vault-policies", "files": [
             f"policies/{path.name}" for path in sorted((REPO / "deploy" / "vault" / "policies").glob("*.hcl"))
         ] + ["policies/configure.sh"]}]})
+
+    files["components/vault-agent/agent-annotations.yaml"] = dump([agent_patch(s) for s in SERVICES], me)
+    files["components/vault-agent/kustomization.yaml"] = kustomization({
+        **component,
+        "configMapGenerator": [{"name": f"{k8s_name(s)}-config", "behavior": "merge",
+                                "literals": ["VAULT_ROLE=", "VAULT_TOKEN_FILE=/vault/secrets/token"]}
+                               for s in SERVICES],
+        "patches": [{"path": "agent-annotations.yaml"}]})
 
     files["components/tls/certificates.yaml"] = dump(certificates(), me)
     files["components/tls/ca-mounts.yaml"] = dump([p for s in SERVICES for p in tls_patch(s)], me)
