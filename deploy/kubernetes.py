@@ -1,7 +1,7 @@
 """Writes the per-service files of ``k8s/`` from the sources of truth, so that they cannot drift.
 
 ``python -m deploy.kubernetes`` (re)writes them; ``--check`` says which differ and exits 1.
-``tests/k8s/test_manifests.py`` checks that the committed files equal what this module renders.
+``tests/k8s/test_build.py`` checks that the committed files equal what this module renders.
 
 What comes from where:
 
@@ -335,13 +335,13 @@ def shared_network_policies() -> list:
              "podSelector": rabbitmq_pods()["podSelector"],
              "policyTypes": ["Ingress", "Egress"],
              "ingress": [
-                 # the services (AMQP), KEDA's operator (queue lengths), Prometheus (15692)
+                 # the services (AMQP), KEDA's operator (queue lengths), Prometheus (15691 TLS, 15692)
                  {"from": [{"podSelector": {"matchExpressions": [anchang_services]}}],
                   "ports": [{"protocol": "TCP", "port": 5671}, {"protocol": "TCP", "port": 5672}]},
                  {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}}],
                   "ports": [{"protocol": "TCP", "port": 5671}, {"protocol": "TCP", "port": 5672}]},
                  {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
-                  "ports": [{"protocol": "TCP", "port": 15692}]},
+                  "ports": [{"protocol": "TCP", "port": 15691}, {"protocol": "TCP", "port": 15692}]},
                  # the nodes of the cluster among themselves: epmd, inter-node and CLI, management
                  {"from": [rabbitmq_pods()]},
              ],
@@ -531,6 +531,15 @@ def certificates() -> list:
     ]
 
 
+def keda_tls() -> dict:
+    """How KEDA's operator reads the queue lengths over amqps: verifying the broker against the CA."""
+    return {"apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
+            "metadata": {"name": "rabbitmq-tls", "labels": {"app.kubernetes.io/part-of": "anchang"}},
+            "spec": {"secretTargetRef": [
+                {"parameter": "tls", "name": "keda-rabbitmq-tls", "key": "tls"},
+                {"parameter": "ca", "name": "anchang-ca", "key": "ca.crt"}]}}
+
+
 def ca_volume() -> dict:
     # only the certificate of the CA, never its key
     return {"name": "anchang-ca", "secret": {"secretName": "anchang-ca",
@@ -648,14 +657,18 @@ def render() -> dict:
     files["components/tls/ca-mounts.yaml"] = dump([p for s in SERVICES for p in tls_patch(s)], me)
     files["components/tls/kustomization.yaml"] = kustomization({
         **component,
-        "resources": ["certificates.yaml"],
+        # keda-tls.yaml: with the autoscaling component (KEDA's CRDs); drop it where KEDA is absent
+        "resources": ["certificates.yaml", "keda-tls.yaml"],
         "configMapGenerator": [{"name": f"{k8s_name(s)}-config", "behavior": "merge", "literals": tls_config()}
                                for s in SERVICES],
+        "secretGenerator": [{"name": "keda-rabbitmq-tls", "literals": ["tls=enable"]}],
         "patches": [
             {"path": "ca-mounts.yaml"},
             # with the rabbitmq component: TLS only, with the certificate above
             {"path": "rabbitmq-tls.yaml",
              "target": {"group": "rabbitmq.com", "kind": "RabbitmqCluster", "name": RABBITMQ}},
+            # with the autoscaling component: KEDA verifies the broker too
+            {"path": "scaled-objects-tls.yaml", "target": {"group": "keda.sh", "kind": "ScaledObject"}},
             # with the vault component: its Job talks HTTPS too
             {"path": "vault-configure-tls.yaml",
              "target": {"group": "batch", "kind": "Job", "name": "vault-configure"}},
@@ -664,6 +677,9 @@ def render() -> dict:
     files["components/tls/rabbitmq-tls.yaml"] = dump([[
         {"op": "add", "path": "/spec/tls", "value": {"secretName": "rabbitmq-tls", "disableNonTLSListeners": True}}]],
         me)
+    files["components/tls/keda-tls.yaml"] = dump(keda_tls(), me)
+    files["components/tls/scaled-objects-tls.yaml"] = dump([[
+        {"op": "add", "path": "/spec/triggers/0/authenticationRef", "value": {"name": "rabbitmq-tls"}}]], me)
     files["components/tls/vault-configure-tls.yaml"] = dump([[
         {"op": "add", "path": "/spec/template/spec/volumes/-", "value": ca_volume()},
         {"op": "add", "path": "/spec/template/spec/containers/0/volumeMounts/-",

@@ -218,6 +218,8 @@ def production_problems(objects):
         if not scaled or scaled[0]["spec"]["minReplicaCount"] < 2 or \
                 scaled[0]["spec"]["triggers"][0]["metadata"]["queueName"] != f"rpc-{service}":
             problems.append(f"{name}: no ScaledObject from 2 replicas on queue rpc-{service}")
+        elif "authenticationRef" not in scaled[0]["spec"]["triggers"][0]:
+            problems.append(f"{name}: KEDA reads its queue without the CA (no authenticationRef)")
         spec = deployment["spec"]["template"]["spec"]
         config = named(objects, "ConfigMap", spec["containers"][0]["envFrom"][0]["configMapRef"]["name"])["data"]
         tls = {"AMQP_SSL_CA_FILE": kubernetes.CA_FILE, "VAULT_CACERT": kubernetes.CA_FILE,

@@ -12,13 +12,14 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.k8s.manifests import OVERLAYS, build, build_text, group, is_custom, named, tool
+from tests.k8s.manifests import K8S, OVERLAYS, build, build_text, group, is_custom, named, tool
 
 CRDS = Path(__file__).resolve().parent / "crds"
 CRD_SHA256 = {
     "monitoring.coreos.com_servicemonitors.yaml": "a99047972c9dd7679ce2050b9968e8a08773492e671b3e17abd476d42aa78a32",
     "monitoring.coreos.com_prometheusrules.yaml": "78be98554b9c8506ab2b4f4feb91c5f3a56e536a0a510f3a8e876a459970d56d",
     "keda.sh_scaledobjects.yaml": "207afc4ca44fd9e3f4bbfb1c8fae08f3a365e098a52714fe8eb672bbd239cbcd",
+    "keda.sh_triggerauthentications.yaml": "990851d71901905bc9bebb50cd964bfc909ca24a03dd401a626a1894bb912ecd",
     "rabbitmq.com_rabbitmqclusters.yaml": "3d12de2e4281eb91c49d9860b733b6aa741fe0f608c6a2c4160226fe4993d0de",
     "cert-manager.io_certificates.yaml": "c0d1a3f51f8b13ba55b34300aa495606e3f4104eebc69d9c7b63efbcdebf70c3",
     "cert-manager.io_issuers.yaml": "7068bfbe8baf0ea51896ecc5513e928241532f4ae895d9b760f006a9ba66ea1c",
@@ -39,7 +40,7 @@ def kubernetes_validate(path):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_kubernetes_object_validates_strictly(overlay, tmp_path):
     path = tmp_path / f"{overlay}.yaml"
-    path.write_text(build_text(Path(__file__).resolve().parents[2] / "k8s" / "overlays" / overlay))
+    path.write_text(build_text(K8S / "overlays" / overlay))
     code, output = kubernetes_validate(path)
     errors = [line for line in output.splitlines() if line.startswith("ERROR")]
     assert code == 0 and not errors, "\n".join(errors) or output
