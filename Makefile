@@ -25,7 +25,7 @@ $(K8S_STAMP): requirements-k8s.txt
 	$(K8S_VENV)/bin/python -m pip install -q -r requirements-k8s.txt
 	touch $@
 
-# rewrite the generated files of k8s/ (deploy/kubernetes.py) after changing what they come from
+# rewrite the generated files of k8s/ (deploy/kubernetes/) after changing what they come from
 k8s-generate: venv
 	$(PY) -m deploy.kubernetes
 

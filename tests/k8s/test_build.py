@@ -1,5 +1,5 @@
 """Every overlay of k8s/ builds with `kubectl kustomize`, and the generated files of k8s/ are what
-deploy/kubernetes.py renders from their sources (config.yaml, deploy/prometheus/rules, deploy/vault):
+deploy/kubernetes/ renders from their sources (config.yaml, deploy/prometheus/rules, deploy/vault):
 a rule, variable or policy changed there and not regenerated here fails (`make k8s-generate`)."""
 import os
 import shutil
@@ -22,7 +22,7 @@ def test_every_overlay_builds(overlay):
 
 def test_the_generated_files_are_up_to_date():
     stale = kubernetes.differences()
-    assert not stale, f"k8s/ differs from what deploy/kubernetes.py renders: {stale} (run `make k8s-generate`)"
+    assert not stale, f"k8s/ differs from what deploy/kubernetes/ renders: {stale} (run `make k8s-generate`)"
 
 
 def test_the_drift_check_catches_a_hand_edit(tmp_path):
@@ -33,14 +33,13 @@ def test_the_drift_check_catches_a_hand_edit(tmp_path):
     assert kubernetes.differences(copy) == ["components/monitoring/prometheus-rules.yaml"]
 
 
-def test_every_rule_file_becomes_a_prometheus_rule(tmp_path, monkeypatch):
+def test_every_rule_file_becomes_a_prometheus_rule(tmp_path):
     """Rule files added later to deploy/prometheus/rules/ are picked up with no change here."""
     for path in kubernetes.RULES_DIR.glob("*.yml"):
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "queues.yml").write_text(yaml.safe_dump({"groups": [{"name": "anchang-queues", "rules": [
         {"alert": "AnchangQueueBacklog", "expr": "rabbitmq_queue_messages_ready > 100", "for": "5m"}]}]}))
-    monkeypatch.setattr(kubernetes, "RULES_DIR", tmp_path)
-    rules = {rule["metadata"]["name"]: rule for rule in kubernetes.prometheus_rules()}
+    rules = {rule["metadata"]["name"]: rule for rule in kubernetes.prometheus_rules(tmp_path)}
     assert rules["anchang-queues"]["spec"]["groups"][0]["rules"][0]["alert"] == "AnchangQueueBacklog"
     assert len(rules) == len(list(tmp_path.glob("*.yml")))
 
