@@ -4,8 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SERVICES := staff client_vault ticket appraisal
 STAMP := $(VENV)/.installed
+# the validators of k8s/ (kubernetes-validate, checkov): a venv of their own, tests/k8s/README.md
+K8S_VENV := .venv-k8s
+K8S_STAMP := $(K8S_VENV)/.installed
 
-.PHONY: venv run stop status logs test test-unit bench lint migrate clean
+.PHONY: venv k8s-tools k8s-generate run stop status logs test test-unit bench lint migrate clean
 
 venv: $(STAMP)
 
@@ -14,6 +17,17 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt libs/anchang_com
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip install -q --no-deps -e libs/anchang_common $(foreach s,$(SERVICES),-e services/$(s))
 	touch $@
+
+k8s-tools: $(K8S_STAMP)
+
+$(K8S_STAMP): requirements-k8s.txt
+	test -x $(K8S_VENV)/bin/python || $(PYTHON) -m venv $(K8S_VENV)
+	$(K8S_VENV)/bin/python -m pip install -q -r requirements-k8s.txt
+	touch $@
+
+# rewrite the generated files of k8s/ (deploy/kubernetes/) after changing what they come from
+k8s-generate: venv
+	$(PY) -m deploy.kubernetes
 
 run: venv
 	$(PY) -m deploy.local start
@@ -30,7 +44,7 @@ logs:
 migrate: venv
 	$(foreach s,$(SERVICES),$(PY) -m anchang_common.migrations $(s) &&) true
 
-test: venv
+test: venv k8s-tools
 	$(PY) -m pytest tests
 
 test-unit: venv
@@ -46,4 +60,4 @@ lint: venv
 	$(PY) -m ruff check $(LINT_PATHS)
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(K8S_VENV)

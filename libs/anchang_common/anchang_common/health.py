@@ -6,18 +6,19 @@ import time
 from kombu import Connection
 from nameko.extensions import SharedExtension
 
-from anchang_common.config import AMQP_URI
+from anchang_common.config import AMQP_SSL, AMQP_URI, amqp_ssl
 from anchang_common.errors import DependencyUnavailable
 
 BROKER_CHECK_TIMEOUT_SECONDS = 2
 BROKER_CHECK_CACHE_SECONDS = 5
 
 
-def broker_error(uri, timeout=BROKER_CHECK_TIMEOUT_SECONDS):
+def broker_error(uri, timeout=BROKER_CHECK_TIMEOUT_SECONDS, ssl=None):
     """``None`` when an AMQP connection to ``uri`` opens (one attempt), else the reason. The one
-    broker probe: readiness here, and the local stack, the test fixtures and the benchmarks."""
+    broker probe: readiness here, and the local stack, the test fixtures and the benchmarks.
+    ``ssl``: the TLS options (``config.amqp_ssl``), None for plain AMQP."""
     try:
-        with Connection(uri, connect_timeout=timeout) as connection:
+        with Connection(uri, connect_timeout=timeout, ssl=ssl or False) as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout + 1)
     except Exception as error:  # kombu wraps socket and AMQP errors differently per transport
         return str(error) or type(error).__name__
@@ -32,6 +33,13 @@ class HealthChecks(SharedExtension):
         self.checks = {}
         self._broker_checked_at = None
 
+    def bind(self, container):
+        # every Anchang service binds this extension when its container is made, before any
+        # extension reads the config: nameko's consumers and publishers then get AMQP_SSL as kombu
+        # takes it (None: plain AMQP; else verified, with the host name)
+        container.config[AMQP_SSL] = amqp_ssl(container.config)
+        return super().bind(container)
+
     def setup(self):
         self.checks.setdefault("broker", self.broker_check)
 
@@ -42,7 +50,8 @@ class HealthChecks(SharedExtension):
         now = time.monotonic()
         if self._broker_checked_at and now - self._broker_checked_at < BROKER_CHECK_CACHE_SECONDS:
             return
-        if broker_error(self.container.config[AMQP_URI]) is not None:
+        config = self.container.config
+        if broker_error(config[AMQP_URI], ssl=config.get(AMQP_SSL)) is not None:
             self._broker_checked_at = None
             raise DependencyUnavailable("broker unavailable")
         self._broker_checked_at = now

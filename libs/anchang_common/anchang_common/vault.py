@@ -15,7 +15,7 @@ import requests
 from hvac import exceptions as hvac_errors
 from nameko.extensions import DependencyProvider, SharedExtension
 
-from anchang_common.config import VAULT
+from anchang_common.config import VAULT, VAULT_CACERT
 from anchang_common.errors import DependencyUnavailable
 from anchang_common.health import HealthChecks
 from anchang_common.metrics import VAULT_OPERATIONS, timed_dependency
@@ -57,9 +57,11 @@ class VaultClient:
         self.mount = config.get("TRANSIT_MOUNT") or "transit"
         self.service_name = service_name
         self._config = config
+        # HTTPS: verified against CACERT (VAULT_CACERT) when given, else the system's CA bundle
+        self.verify = config.get("CACERT") or True
         # token="" (not None): hvac would otherwise fall back to VAULT_TOKEN and ~/.vault-token, and
         # the service would act with credentials its configuration never named
-        self._client = hvac.Client(url=self.addr, token="",
+        self._client = hvac.Client(url=self.addr, token="", verify=self.verify,
                                    timeout=float(config.get("TIMEOUT_SECONDS") or 5))
         self._identity_tokens = {}
         self._token_expires_at = None
@@ -227,7 +229,7 @@ class VaultClient:
     def health_check(self):
         """Raises ``DependencyUnavailable`` unless Vault is reachable, initialised and unsealed."""
         try:
-            status = requests.get(f"{self.addr}/v1/sys/health", timeout=2)
+            status = requests.get(f"{self.addr}/v1/sys/health", timeout=2, verify=self.verify)
         except requests.RequestException as error:
             raise DependencyUnavailable("vault unavailable") from error
         if status.status_code not in (200, 429, 473):
@@ -247,7 +249,10 @@ class VaultConnection(SharedExtension):
     health = HealthChecks()
 
     def setup(self):
-        self.client = VaultClient(self.container.config[VAULT], self.container.service_name)
+        config = self.container.config
+        # VAULT_CACERT sits at the top of config.yaml (docs/configuration.md#tls-in-transit)
+        vault_config = {**config[VAULT], "CACERT": config[VAULT].get("CACERT") or config.get(VAULT_CACERT)}
+        self.client = VaultClient(vault_config, self.container.service_name)
         self.health.register("vault", self.client.health_check)
 
 
