@@ -127,8 +127,12 @@ def _text(problems, path, value, max_len, required=True):
     return value.strip()
 
 
+def _valid_weight(value) -> bool:
+    return _is_int(value) and 1 <= value <= TOTAL_WEIGHT
+
+
 def _weight(problems, path, value):
-    if _is_int(value) and 1 <= value <= TOTAL_WEIGHT:
+    if _valid_weight(value):
         return value
     problems[path] = f"must be an integer between 1 and {TOTAL_WEIGHT}"
     return None
@@ -228,7 +232,7 @@ def _dimension(problems, path, data, seen_dimensions, seen_kpis):
         problems[f"{path}.kpis"] = "must be a non-empty list"
     else:
         kpis = [_kpi(problems, f"{path}.kpis[{i}]", k, seen_kpis) for i, k in enumerate(raw_kpis)]
-        weights = [k.get("weight") if isinstance(k, Mapping) and _is_int(k.get("weight")) else None
+        weights = [k.get("weight") if isinstance(k, Mapping) and _valid_weight(k.get("weight")) else None
                    for k in raw_kpis]
         _check_total(problems, f"{path}.kpis", weights, "KPIs of this dimension")
     if None in kpis or label is None or weight is None or f"{path}.key" in problems:
@@ -299,7 +303,7 @@ def parse_template(data) -> Template:
         seen_dimensions, seen_kpis = set(), set()
         dimensions = [_dimension(problems, f"dimensions[{i}]", d, seen_dimensions, seen_kpis)
                       for i, d in enumerate(raw_dimensions)]
-        weights = [d.get("weight") if isinstance(d, Mapping) and _is_int(d.get("weight")) else None
+        weights = [d.get("weight") if isinstance(d, Mapping) and _valid_weight(d.get("weight")) else None
                    for d in raw_dimensions]
         _check_total(problems, "dimensions", weights, "dimensions")
     if problems:
