@@ -24,16 +24,21 @@ class Finalization:
 
     @rpc
     def finalize_cycle(self, cycle_code):
-        cycle = self.store.cycle(schemas.parse_code("cycle_code", cycle_code), lock=True)
-        if cycle.finalized:
-            raise Conflict("the cycle is finalised already")
-        appraisals = self.store.appraisals(cycle)
+        code = schemas.parse_code("cycle_code", cycle_code)
+        ladder = self._check_open(self.store.cycle(code)).template
+        # staff first, before any row is locked or written: the members' records now, and what the
+        # next positions on the ladder require
         records = {view["staff_id"]: staff_record(view) for view in self.staff.list_staff()}
+        required = {position: self._required_certificates(position) for position in sorted(
+            {ladder.next_position(r.position_code) for r in records.values()} - {None})}
+
+        cycle = self._check_open(self.store.cycle(code, lock=True))
+        appraisals = self.store.appraisals(cycle)
         cards = scorecards.current(self.store, cycle, appraisals, records)
         current = {a.staff_id: records.get(a.staff_id, a.record) for a in appraisals}
         left = [staff_id for staff_id, record in current.items() if record.status == "left"]
         ranks = scoring.ranks({staff_id: card.final_score for staff_id, card in cards.items()}, excluded=left)
-        promotions = self._promotions(cycle, appraisals, cards, current, left)
+        promotions = self._promotions(cycle, appraisals, cards, current, left, required)
 
         results = {}
         for appraisal in appraisals:
@@ -50,22 +55,25 @@ class Finalization:
         return {"cycle_code": cycle.code, "status": "finalized", "staff_count": len(appraisals),
                 "promotions_recommended": [a.staff_id for a, _, _ in promotions]}
 
-    def _promotions(self, cycle, appraisals, cards, current, left):
+    @staticmethod
+    def _check_open(cycle):
+        if cycle.finalized:
+            raise Conflict("the cycle is finalised already")
+        return cycle
+
+    def _promotions(self, cycle, appraisals, cards, current, left, required):
         """``[(appraisal, grade, next position code)]`` of the members who qualify: graded A or B here
         and in their previous finalised cycle, and holding what the next position on the template's
-        ladder requires (asked of ``staff``)."""
-        found, required = [], {}
+        ladder requires (``required``: position code -> certificates, ``None`` for an unknown one)."""
+        found = []
         for appraisal in appraisals:
             grade = cards[appraisal.staff_id].grade
             record = current[appraisal.staff_id]
             next_position = cycle.template.next_position(record.position_code)
-            if appraisal.staff_id in left or next_position is None or grade not in review.PROMOTION_GRADES:
+            if appraisal.staff_id in left or required.get(next_position) is None or (
+                    grade not in review.PROMOTION_GRADES):
                 continue
             grades = [grade, *self.store.recent_grades(appraisal.staff_id, review.PROMOTION_CYCLES - 1)]
-            if next_position not in required:
-                required[next_position] = self._required_certificates(next_position)
-            if required[next_position] is None:
-                continue
             held = [c.code for c in record.certificates_held(utc_today())]
             if review.qualifies_for_promotion(grades, required[next_position], held):
                 found.append((appraisal, grade, next_position))
