@@ -1,7 +1,7 @@
 """The appraisal service's methods over the real storage and domain, without a broker (see conftest)."""
 import pytest
 
-from anchang_common.errors import Conflict, Forbidden, NotFound, ValidationError
+from anchang_common.errors import Conflict, DependencyUnavailable, Forbidden, NotFound, ValidationError
 from anchang_common.events import make_envelope
 from appraisal.default_template import DEFAULT_TEMPLATE
 from tests.unit.appraisal.conftest import principal
@@ -239,3 +239,21 @@ def test_a_ladder_naming_an_unknown_position_recommends_nobody(world):
     two_cycles(world, {"CS-AGENT": "CS-GHOST"})
     assert world.events.of("appraisal.promotion_recommended") == []
     assert ("get_position", "CS-GHOST") in world.staff.calls
+
+
+def test_staff_unavailable_leaves_nothing_half_written(world):
+    staffed(world, "ann")
+    world.as_(BOSS).open_cycle(MARCH)
+    rate(world, BOSS, "ann", 5)
+
+    def down(status=None):
+        raise DependencyUnavailable("a service this call needs is unavailable")
+    world.staff.list_staff = down
+    with pytest.raises(DependencyUnavailable):
+        world.as_(BOSS).finalize_cycle("2026-03")
+    with pytest.raises(DependencyUnavailable):
+        world.as_(BOSS).open_cycle(MARCH | {"code": "2026-04"})
+    assert world.as_(BOSS).get_cycle("2026-03")["status"] == "open" and world.events.published == []
+    with pytest.raises(NotFound):
+        world.as_(BOSS).get_cycle("2026-04")
+    assert rate(world, BOSS, "ann", 4)["kind"] == "supervisor"  # still open for ratings
