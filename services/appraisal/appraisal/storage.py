@@ -16,6 +16,11 @@ from appraisal.domain.templates import code_key, parse_template, template_view
 from appraisal.models import Appraisal, Cycle, Member, Rating, Template, TicketFact
 from appraisal.staff_records import record_view, staff_record
 
+#: the columns of ``ticket_facts`` in the order of ``kpis.TicketFact``'s fields
+_FACT_COLUMNS = tuple(TicketFact.__table__.c[name] for name in (
+    "event_id", "kind", "ticket_id", "staff_id", "day", "occurred_at", "category", "within_sla",
+    "business_seconds", "score"))
+
 
 class AppraisalStorage:
     """Queries and row <-> domain mapping of the appraisal service, over one session."""
@@ -145,15 +150,15 @@ class AppraisalStorage:
             business_seconds=fact.business_seconds, score=fact.score))
 
     def ticket_facts(self, staff_ids, start, end):
-        """The facts of ``staff_ids`` on the days ``start``..``end``, and the reopenings in that period
-        of the tickets they resolved then (``domain.kpis.ticket_raw_values`` needs both)."""
-        in_period = TicketFact.day.between(start, end)
-        resolved = sa.select(TicketFact.ticket_id).where(
-            in_period, TicketFact.kind == "resolved", TicketFact.staff_id.in_(staff_ids))
-        rows = self.session.scalars(sa.select(TicketFact).where(in_period, sa.or_(
-            TicketFact.staff_id.in_(staff_ids),
-            sa.and_(TicketFact.kind == "reopened", TicketFact.ticket_id.in_(resolved)))))
-        return [_fact(row) for row in rows]
+        """The facts the KPIs need (``kpis.KPI_EVENTS``) of ``staff_ids`` on the days ``start``..``end``,
+        and the reopenings in that period of the tickets they resolved then, read as plain rows."""
+        facts = TicketFact.__table__
+        in_period = sa.and_(facts.c.day.between(start, end), facts.c.kind.in_(kpis.KPI_EVENTS))
+        resolved = sa.select(facts.c.ticket_id).where(
+            in_period, facts.c.kind == "resolved", facts.c.staff_id.in_(staff_ids))
+        rows = self.session.execute(sa.select(*_FACT_COLUMNS).where(in_period, sa.or_(
+            facts.c.staff_id.in_(staff_ids), sa.and_(facts.c.kind == "reopened", facts.c.ticket_id.in_(resolved)))))
+        return [kpis.TicketFact(*row) for row in rows]
 
     def note_member(self, staff_id, at, status=None, position_code=None):
         """What a staff event said of a member at ``at``: the newest status wins (events may come in
@@ -195,10 +200,3 @@ def _appraisal(row, ratings):
         appraisal_id=row.id, staff_id=row.staff_id, member_status=row.member_status,
         record=staff_record(row.staff_record), ratings=Ratings(supervisors, own), final_score=row.final_score,
         grade=row.grade, rank=row.rank, scorecard=row.scorecard)
-
-
-def _fact(row):
-    return kpis.TicketFact(
-        event_id=row.event_id, kind=row.kind, ticket_id=row.ticket_id, staff_id=row.staff_id, day=row.day,
-        occurred_at=row.occurred_at, category=row.category, within_sla=row.within_sla,
-        business_seconds=row.business_seconds, score=row.score)

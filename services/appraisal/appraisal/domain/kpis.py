@@ -16,6 +16,9 @@ COMPLAINT = "complaint"
 TICKET_EVENTS = ("opened", "assigned", "first_responded", "resolved", "reopened", "closed", "sla_at_risk",
                  "sla_breached", "satisfaction_recorded", "follow_up_due")
 
+#: the kinds of fact the ticket KPIs are computed from (the others are kept, for later KPIs)
+KPI_EVENTS = ("first_responded", "resolved", "reopened", "satisfaction_recorded")
+
 
 @dataclass(frozen=True)
 class TicketFact:
