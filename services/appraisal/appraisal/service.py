@@ -1,39 +1,45 @@
-"""The appraisal service: staff performance from KPIs and ratings.
+"""The appraisal service: templates, KPI facts from ticket and staff events, cycles with supervisor
+and self ratings, calibration, final scores, grades, ranks and promotion recommendations.
 
-Skeleton: templates can be read; cycles, ratings and scores come with the appraisal issue.
+Each method reads parse -> decide (``appraisal.domain``) -> store (``storage``) -> dispatch. Who may
+call what is in ``appraisal.permissions``. Cycles and ratings (``reviews``), finalisation
+(``finalization``) and the event handlers (``kpi_facts``) are parts of this class in modules of their own.
 """
-import sqlalchemy as sa
-
-from anchang_common.base import RevocationListener, ServiceBase
-from anchang_common.db import Database
+from anchang_common.base import ServiceBase
+from anchang_common.calls import ServiceRpc
 from anchang_common.entrypoints import rpc
-from anchang_common.errors import NotFound, ValidationError
 from anchang_common.events import Events
-from appraisal.models import Template
+from anchang_common.gate import Auth
+from appraisal import schemas, views
+from appraisal.finalization import Finalization
+from appraisal.kpi_facts import KpiFacts
 from appraisal.permissions import PERMISSIONS
+from appraisal.reviews import Reviews
+from appraisal.settings import AppraisalSettings
+from appraisal.storage import AppraisalStore
 
 
-class Service(ServiceBase, RevocationListener):
+class Service(Reviews, Finalization, KpiFacts, ServiceBase):
     name = "appraisal"
 
     permissions = PERMISSIONS
 
-    db = Database()
+    store = AppraisalStore()
+    auth = Auth()
     events = Events()
+    settings = AppraisalSettings()
+    staff = ServiceRpc("staff")
+
+    @rpc
+    def create_template(self, template, idempotency_key=None):
+        created = self.store.add_template(schemas.parse_template(template))
+        return views.stored_template_view(*created)
 
     @rpc
     def list_templates(self):
-        return [_template_view(t) for t in self.db.scalars(sa.select(Template).order_by(Template.code))]
+        return [views.stored_template_view(*stored) for stored in self.store.templates()]
 
     @rpc
     def get_template(self, code):
-        if not isinstance(code, str) or not code:
-            raise ValidationError({"code": "must be a non-empty string"})
-        template = self.db.get(Template, code)
-        if template is None:
-            raise NotFound("template not found")
-        return _template_view(template)
-
-
-def _template_view(template):
-    return {"code": template.code, **template.definition, "created_at": template.created_at.isoformat()}
+        """The template of ``code`` in any case, returned as written."""
+        return views.stored_template_view(*self.store.template(schemas.parse_code("code", code)))
