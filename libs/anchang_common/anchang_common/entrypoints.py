@@ -15,6 +15,8 @@ import logging
 import re
 import time
 
+import amqp.exceptions
+import kombu.exceptions
 from nameko.events import EventHandler
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
@@ -45,6 +47,9 @@ _ARGUMENT_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 #: errors of a called service that mean the same to this service's caller (messages carry no PII)
 _PASSED_THROUGH_REMOTE = {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden, "NotFound": NotFound,
                           "Conflict": Conflict}
+#: what kombu and amqp raise when the broker cannot be reached or the connection to it broke
+BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+                 amqp.exceptions.RecoverableConnectionError, ConnectionError)
 
 
 def to_contract_error(error, call_id):
@@ -55,6 +60,8 @@ def to_contract_error(error, call_id):
         return Conflict("conflicts with an existing record")
     if is_unavailable(error):
         return DependencyUnavailable("database unavailable")
+    if isinstance(error, BROKER_ERRORS):  # a call to another service could not be sent
+        return DependencyUnavailable("the broker is unavailable")
     if isinstance(error, (UnknownService, RpcTimeout)) or (
             isinstance(error, RemoteError) and error.exc_type == "DependencyUnavailable"):
         return DependencyUnavailable("a service this call needs is unavailable")
@@ -197,13 +204,25 @@ def bind_arguments(fn, args, kwargs):
 
 class AnchangRpc(Rpc):
     """nameko's ``Rpc`` replying with contract errors only (the arguments are bound by ``rpc``'s
-    wrapper; the permission table is checked against the served methods by ``UnitOfWork.setup``)."""
+    wrapper; the permission table is checked against the served methods by ``UnitOfWork.setup``).
+
+    A reply that cannot be sent because the broker went away is not an error of the service: nameko
+    would let it end the worker's thread with an exception, and that kills the whole container. The
+    request is left to the broker instead (requeued, or redelivered once the consumer reconnects):
+    it is answered again, and a caller's retry with the same ``idempotency_key`` gets the first result.
+    """
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:
             error = to_contract_error(exc_info[1], worker_ctx.call_id)
             exc_info = (type(error), error, exc_info[2])
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_ERRORS as error:
+            log.warning("reply not sent, the request goes back to the broker: %s", type(error).__name__,
+                        extra={"call_id": worker_ctx.call_id})
+            self.rpc_consumer.requeue_message(message)
+            return result, exc_info
 
 
 def rpc(fn=None, **kwargs):
