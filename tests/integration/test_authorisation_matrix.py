@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import jwt
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -19,6 +20,7 @@ from anchang_common.db import make_engine
 from anchang_common.permissions import ADMIN, ROLES, SERVICES, load_tables, render_markdown
 from anchang_common.revocation import INITIAL_TOKEN_VERSION, record_version
 from anchang_common.vault import VaultClient
+from staff.models import Staff
 from tests.conftest import REPO
 
 #: the services that serve RPC methods today
@@ -79,10 +81,15 @@ class Minter:
                 "ver": version, "iat": now, "exp": now + lifetime, "jti": uuid.uuid4().hex}
 
     def remember(self, staff_id, version):
-        """Every service's copy of the member's version, as if resynchronised from staff."""
-        for engine in self.databases.values():
+        """The member, at ``version``, as staff knows it (its row, which ``staff.token_versions``
+        reads) and as every service's copy has it (as if resynchronised from staff)."""
+        for name, engine in self.databases.items():
             with engine.begin() as connection:
                 record_version(connection, staff_id, version)
+                if name == "staff":
+                    connection.execute(sa.insert(Staff.__table__).values(
+                        id=staff_id, username=staff_id, name="matrix", password_hash="-", status="active",
+                        roles=[], skills=[], token_version=version))
 
     def context(self, credential, service, permission):
         staff_id = f"m-{uuid.uuid4().hex[:12]}"

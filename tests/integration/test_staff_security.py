@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from nameko.exceptions import RemoteError
 from nameko.testing.services import entrypoint_waiter
 
-from anchang_common import revocation
 from staff.permissions import PERMISSIONS
 from staff.service import Service
 from tests.integration.test_staff import (
@@ -24,7 +23,7 @@ from tests.integration.test_staff import (
     _engine,
     candidate,
     hire,
-    hire_and_activate,  # noqa: F401 - fixtures
+    hire_and_activate,
     position,
     received,
     settle_in,
@@ -222,24 +221,25 @@ def test_the_security_rules_are_acknowledged_to_start_and_a_lapse_is_announced_o
     assert [e["data"] for e in received] == [{"staff_id": staff_id, "expired_on": expires_on.isoformat()}]
 
 
-def test_get_staff_is_the_token_check_and_one_query(harness, admin, staff, monkeypatch):
-    staff_id = hire_and_activate(harness, admin, "reads.once", ["agent"])
+def test_get_staff_is_the_token_check_and_one_query(harness, admin, staff):
+    """The first call of a member after their version changed reads it (``token_versions``); later
+    calls take it from the instance's memory, kept current by ``staff.changed``: one query each."""
+    staff_id = hire_and_activate(harness, admin, "reads.once", ["agent"])  # activation bumped the version
     with harness.rpc(admin) as rpc:
         rpc.staff.add_certificate(staff_id, {"code": "first-aid", "name": "First aid", "issued_on": "2024-01-01"})
-        rpc.staff.get_staff(staff_id)  # warm: the connection is pooled
+    with harness.rpc() as rpc:
+        token = rpc.staff.login("reads.once", PASSWORD)["token"]
     statements = []
 
     def count(conn, cursor, statement, *args):
         statements.append(statement)
     sa.event.listen(_engine(staff), "before_cursor_execute", count)
     try:
-        with harness.rpc(admin) as rpc:
-            monkeypatch.setattr(revocation, "CACHE_SECONDS", 0)  # as if a second had passed
+        with harness.rpc(token) as rpc:
             record = rpc.staff.get_staff(staff_id)
             cold = list(statements)
             statements.clear()
-            monkeypatch.setattr(revocation, "CACHE_SECONDS", 1.0)
-            rpc.staff.get_staff(staff_id)  # within the second: the version read is not repeated
+            rpc.staff.get_staff(staff_id)
             warm = list(statements)
     finally:
         sa.event.remove(_engine(staff), "before_cursor_execute", count)

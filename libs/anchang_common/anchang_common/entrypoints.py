@@ -39,6 +39,7 @@ from anchang_common.errors import (
 from anchang_common.events import PendingEvents, already_processed, mark_processed, parse_envelope
 from anchang_common.gate import Gate
 from anchang_common.metrics import observe_dependency, timed_dependency
+from anchang_common.revocation import CHANGED_IN_SESSION
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,13 @@ class WorkerScope:
                 session.commit()
         except BaseException as error:
             session.rollback()
+            session.info.pop(CHANGED_IN_SESSION, None)
             self._provider.pending.take(self._worker_ctx)
             if is_unavailable(error):  # a query before the commit found the database down
                 observe_dependency(self._provider.container.service_name, "database", "server_error",
                                    time.perf_counter() - started)
             raise
-        self._provider.publish_committed(self._worker_ctx)
+        self._provider.committed(self._worker_ctx, session)
         return result
 
     def commit(self):
@@ -105,7 +107,7 @@ class WorkerScope:
         ends: for work that must persist although the method then raises (an audited refusal) or
         that is done in resumable steps (a rewrap batch). What follows runs in a new transaction."""
         self.session.commit()
-        self._provider.publish_committed(self._worker_ctx)
+        self._provider.committed(self._worker_ctx, self.session)
 
     def run_rpc(self, method_name, arguments, call, sensitive=()):
         """The gate first (who may call this, with these arguments), then the unit of work, answering
@@ -159,7 +161,12 @@ class UnitOfWork(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return WorkerScope(self, worker_ctx)
 
-    def publish_committed(self, worker_ctx):
+    def committed(self, worker_ctx, session):
+        """After a worker's commit: token versions it wrote are forgotten here (their next check asks
+        the source), then the events it dispatched are published."""
+        changed = session.info.pop(CHANGED_IN_SESSION, None)
+        if changed:
+            self.gate.known.forget(*changed)
         self.pending.publish(worker_ctx, self.sessions.engine)
 
     def worker_teardown(self, worker_ctx):

@@ -22,7 +22,7 @@ from anchang_common.config import AUTH
 from anchang_common.db import WorkerSessions
 from anchang_common.errors import DependencyUnavailable
 from anchang_common.permissions import Caller, authorize
-from anchang_common.revocation import StaffVersions, check_current
+from anchang_common.revocation import KnownVersions, StaffChangedBroadcast, StaffVersions, check_current
 from anchang_common.vault import VaultConnection
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,9 @@ class Gate(SharedExtension):
     vault = VaultConnection()
     sessions = WorkerSessions()
     versions = StaffVersions()
+    #: the token versions held in process, kept current by the ``staff.changed`` broadcast
+    known = KnownVersions()
+    broadcast = StaffChangedBroadcast()
 
     def setup(self):
         #: the service that keeps the authoritative token versions (``staff``) asks nobody
@@ -68,7 +71,7 @@ class Gate(SharedExtension):
         service = self.identities.verify(service_token) if service_token is not None else None
         if principal is not None:
             check_current(self.sessions.session(worker_ctx), principal, self.authoritative,
-                          lambda staff_ids: self.versions.fetch(worker_ctx, staff_ids))
+                          lambda staff_ids: self.versions.fetch(worker_ctx, staff_ids), self.known)
         return Caller(principal=principal, service=service)
 
     def check(self, worker_ctx, method_name, arguments):

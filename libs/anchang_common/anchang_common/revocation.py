@@ -2,22 +2,38 @@
 
 ``staff`` is the source of the versions: ``set_status``, ``set_roles``, password changes and
 ``logout`` bump a member's version, and staff's own ``token_versions`` table records every bump in
-the same transaction. Every other service keeps a copy in its ``token_versions`` table, and never
-trusts an event's numbers: ``staff.changed`` only says *whose* version to ask ``staff`` for
-(``staff.token_versions``, called with this service's identity). A token newer than the copy (a
-missed event) triggers the same question, and a sweep every ``RESYNC_SECONDS`` asks for every member
-copied, so a forged or reordered event locks nobody out, and a lost one keeps a revoked token alive
-on this service until the next sweep at most.
+the same transaction, before ``staff.changed`` is published. Every other service keeps a copy in its
+``token_versions`` table, and never trusts an event's numbers: ``staff.changed`` only says *whose*
+version to ask ``staff`` for (``staff.token_versions``, called with this service's identity).
+
+The read path holds the versions in process (``KnownVersions``, one per service instance), so a call
+whose token matches costs no database hop and no call. What keeps them current is a broadcast: every
+instance of every service consumes ``staff.changed`` on a queue of its own (``StaffChangedBroadcast``,
+deleted with the instance's connection) and forgets the member it names; the member's next call asks
+the source again: staff's own table in ``staff``, ``staff.token_versions`` elsewhere (this service's
+copy refuses a token older than it without asking, and decides alone when staff does not answer,
+then without being held). The versions are held only while that queue is consumed: when its
+connection breaks they are all forgotten, and until the instance consumes again every call asks the
+source. So a revoked token is refused by an instance as soon as the broadcast reached it
+(milliseconds after staff committed; docs/architecture.md#revocation), and an instance that could
+have missed the broadcast holds nothing it learned before.
+
+The copy in the database is kept by a durable handler (``base.RevocationListener``, one instance per
+service) and a sweep every ``RESYNC_SECONDS``, so that it is current for the fallback.
 """
 import threading
-import time
+import uuid
+from contextlib import contextmanager
 
 import sqlalchemy as sa
+from kombu import Queue
+from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.messaging import QueueConsumer
 from nameko.rpc import MethodProxy, ReplyListener
 
 from anchang_common.calls import CallingContext, call_within, own_identity
-from anchang_common.errors import Unauthenticated
+from anchang_common.errors import DependencyUnavailable, Unauthenticated
 from anchang_common.tables import token_versions
 from anchang_common.types import utcnow
 from anchang_common.vault import VaultConnection
@@ -26,46 +42,111 @@ from anchang_common.vault import VaultConnection
 INITIAL_TOKEN_VERSION = 1
 #: how often the copies are compared with staff, whatever the events said
 RESYNC_SECONDS = 300
-#: how long a token version read from the database is trusted without reading it again; the
-#: contract allows a revoked token to live at most a second (docs/architecture.md#revocation)
-CACHE_SECONDS = 1.0
 #: how long a service waits for ``staff.token_versions``
 FETCH_TIMEOUT_SECONDS = 5
+#: the most members an instance holds; beyond, it starts afresh rather than grow
+MAX_KNOWN = 100_000
+#: ``session.info`` key: members whose version this worker wrote (forgotten here once it commits)
+CHANGED_IN_SESSION = "anchang_token_versions_changed"
 
 
-class _RecentVersions:
-    """Versions read from this process's databases in the last ``CACHE_SECONDS``, per database. Any
-    write of a version in this process drops the member's entry, so a revocation seen here applies
-    at once."""
+class KnownVersions(SharedExtension):
+    """This instance's token versions, held in process while the ``staff.changed`` broadcast is
+    consumed (see module docstring). Each change, reconnection or loss of the connection advances a
+    counter, and a version read before it is not held (it may predate the change)."""
 
     def __init__(self):
-        self._entries = {}
+        super().__init__()
+        self._versions = {}
+        self._live = False
+        self._changes = 0
         self._lock = threading.Lock()
 
-    def get(self, key):
-        entry = self._entries.get(key)
-        if entry is not None and time.monotonic() - entry[1] < CACHE_SECONDS:
-            return entry[0]
-        return None
+    @property
+    def live(self):
+        return self._live
 
-    def put(self, key, version):
+    def lookup(self, staff_id):
+        """``(version or None, stamp)``; pass ``stamp`` to ``remember`` what the source then said."""
+        return (self._versions.get(staff_id) if self._live else None), self._changes
+
+    def remember(self, staff_id, version, stamp):
         with self._lock:
-            self._entries[key] = (version, time.monotonic())
-            if len(self._entries) > 10_000:  # a burst of members: start afresh rather than grow
-                self._entries = {key: self._entries[key]}
+            if not self._live or stamp != self._changes:
+                return
+            if len(self._versions) >= MAX_KNOWN:
+                self._versions.clear()
+            self._versions[staff_id] = version
 
-    def drop(self, key):
+    def forget(self, *staff_ids):
+        """A change was announced (or made here): the members' next calls ask the source."""
         with self._lock:
-            self._entries.pop(key, None)
+            self._changes += 1
+            for staff_id in staff_ids:
+                self._versions.pop(staff_id, None)
+
+    def consuming(self):
+        """The broadcast queue is consumed (again): from now on every change reaches this instance."""
+        with self._lock:
+            self._changes += 1
+            self._versions.clear()
+            self._live = True
+
+    def not_consuming(self):
+        """The broadcast queue is not consumed: changes may be missed, so nothing is held."""
+        with self._lock:
+            self._changes += 1
+            self._versions.clear()
+            self._live = False
 
 
-recent = _RecentVersions()
+class BroadcastConsumer(QueueConsumer):
+    """nameko's queue consumer, on a connection of its own, telling its providers when it starts
+    consuming (after every connection) and when it stops (connection lost, or stopping)."""
+
+    @contextmanager
+    def consumer_context(self, **kwargs):
+        try:
+            with super().consumer_context(**kwargs) as context:
+                for provider in list(self._providers):
+                    provider.consuming()
+                yield context
+        finally:
+            for provider in list(self._providers):
+                provider.not_consuming()
 
 
-def _key(executor, staff_id):
-    """``(database URL, staff_id)``: ``executor`` is a Session (bound to an engine) or a Connection."""
-    engine = getattr(executor, "engine", None) or executor.get_bind()
-    return str(engine.url), staff_id
+class StaffChangedBroadcast(SharedExtension):
+    """``staff.changed`` on a queue of this instance's own (exclusive, auto-deleted, named as nameko
+    names a broadcast handler's queue, which the broker permissions allow): each event makes
+    ``KnownVersions`` forget the member it names. Handled in the consumer's thread rather than by a
+    worker, so a busy instance learns of a change as fast as an idle one."""
+
+    consumer = BroadcastConsumer()
+    known = KnownVersions()
+
+    def setup(self):
+        service = self.container.service_name
+        self.queue = Queue(f"evt-staff-changed--{service}.token_versions-{uuid.uuid4().hex}",
+                           exchange=get_event_exchange("staff", self.container.config), routing_key="changed",
+                           durable=False, exclusive=True, auto_delete=True)
+        self.consumer.register_provider(self)
+
+    def stop(self):
+        self.consumer.unregister_provider(self)
+
+    def handle_message(self, body, message):
+        data = body.get("data") if isinstance(body, dict) else None
+        staff_id = data.get("staff_id") if isinstance(data, dict) else None
+        if isinstance(staff_id, str):
+            self.known.forget(staff_id)
+        self.consumer.ack_message(message)
+
+    def consuming(self):
+        self.known.consuming()
+
+    def not_consuming(self):
+        self.known.not_consuming()
 
 
 def stored_version(session, staff_id):
@@ -78,9 +159,12 @@ def known_staff_ids(session):
     return list(session.execute(sa.select(token_versions.c.staff_id)).scalars())
 
 
-def record_version(session, staff_id, version):
-    """Set ``staff_id``'s recorded version to exactly ``version``."""
-    recent.drop(_key(session, staff_id))
+def record_version(session, staff_id, version, announce=True):
+    """Set ``staff_id``'s recorded version to exactly ``version``; once the worker commits, this
+    instance forgets what it held of the member (``entrypoints.WorkerScope`` reads
+    ``CHANGED_IN_SESSION``) unless ``announce`` is false."""
+    if announce:
+        session.info.setdefault(CHANGED_IN_SESSION, set()).add(staff_id)
     updated = session.execute(sa.update(token_versions).where(token_versions.c.staff_id == staff_id)
                               .values(version=version, updated_at=utcnow())).rowcount
     if not updated:
@@ -88,13 +172,15 @@ def record_version(session, staff_id, version):
             staff_id=staff_id, version=version, updated_at=utcnow()))
 
 
-def record_versions(session, versions, asked):
-    """Record what staff answered for ``asked``; members staff does not know are forgotten."""
+def record_versions(session, versions, asked, announce=True):
+    """Record what staff answered for ``asked``; members staff does not know are forgotten.
+    ``announce=False``: the caller holds the answer itself (the gate), nothing to forget."""
     for staff_id in asked:
         if staff_id in versions:
-            record_version(session, staff_id, int(versions[staff_id]))
+            record_version(session, staff_id, int(versions[staff_id]), announce)
         else:
-            recent.drop(_key(session, staff_id))
+            if announce:
+                session.info.setdefault(CHANGED_IN_SESSION, set()).add(staff_id)
             session.execute(sa.delete(token_versions).where(token_versions.c.staff_id == staff_id))
 
 
@@ -112,31 +198,45 @@ class StaffVersions(SharedExtension):
         return call_within(call, FETCH_TIMEOUT_SECONDS, list(staff_ids))
 
 
-def check_current(session, principal, authoritative, fetch):
+def check_current(session, principal, authoritative, fetch, known=None):
     """``Unauthenticated`` unless ``principal``'s token is at the member's current version.
 
-    ``authoritative``: this service's table is the source (``staff``), where no row means the
-    initial version. Elsewhere the copy only ever holds what staff answered, so a token older than
-    it is refused at once, and a token newer than it (or of a member not copied yet) is resolved by
-    ``fetch`` (staff's answer).
+    ``known`` (``KnownVersions``) answers without I/O when it holds the member. Otherwise the source
+    decides, and ``known`` holds its answer: with ``authoritative`` (``staff``) this service's table,
+    where no row means the initial version; elsewhere ``fetch`` (staff's answer, recorded in this
+    service's copy too), except that a token older than the copy is refused at once (the copy only
+    ever holds what staff answered, and versions only grow). When staff does not answer, a token at
+    the copy's version passes without being held; a newer one is ``DependencyUnavailable``.
     """
-    key = _key(session, principal.staff_id)
-    if recent.get(key) == principal.version:
-        return
-    known = stored_version(session, principal.staff_id)
-    if known == principal.version:
-        recent.put(key, known)
-        return
-    if authoritative:
-        if principal.version != (INITIAL_TOKEN_VERSION if known is None else known):
+    staff_id = principal.staff_id
+    held, stamp = known.lookup(staff_id) if known is not None else (None, None)
+    if held is not None:
+        if principal.version == held:
+            return
+        if principal.version < held:
             raise Unauthenticated("token revoked")
-        recent.put(key, principal.version)
-        return
-    if known is not None and principal.version < known:
-        raise Unauthenticated("token revoked")  # the copy came from staff, and versions only grow
-    versions = fetch([principal.staff_id])
-    record_versions(session, versions, [principal.staff_id])
-    if versions.get(principal.staff_id) != principal.version:
+    if authoritative:
+        current = stored_version(session, staff_id)
+        current = INITIAL_TOKEN_VERSION if current is None else current
+    else:
+        copied = stored_version(session, staff_id)
+        if copied is not None and principal.version < copied:
+            raise Unauthenticated("token revoked")
+        try:
+            versions = fetch([staff_id])
+        except DependencyUnavailable:
+            if copied is None or principal.version != copied:
+                raise
+            return
+        if versions.get(staff_id) != copied:
+            record_versions(session, versions, [staff_id], announce=False)
+        current = versions.get(staff_id)
+        if current is None:
+            raise Unauthenticated("token revoked")
+    current = int(current)
+    if known is not None:
+        known.remember(staff_id, current, stamp)
+    if principal.version != current:
         raise Unauthenticated("token revoked")
 
 
