@@ -31,13 +31,13 @@ class UnitOfWorkDouble:
         authorize(PERMISSIONS[method_name], self.caller, arguments)
         return self.run(call)
 
-    def run_handler(self, envelope, call):
-        if already_processed(self.session, envelope["event_id"]):
+    def run_handler(self, envelope, call, handler):
+        if already_processed(self.session, envelope["event_id"], handler):
             return None
 
         def handle():
             call()
-            mark_processed(self.session, envelope)
+            mark_processed(self.session, envelope, handler)
         return self.run(handle)
 
     def run(self, call):
