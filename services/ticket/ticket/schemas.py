@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from anchang_common.errors import ValidationError
+from anchang_common.logs import redact
 from ticket import domain, sla
 from ticket.calendar import WEEKDAYS, every_day, parse_clock
 
@@ -50,6 +51,17 @@ def _text(problems, field, value, max_len, pattern=None, expected=None):
         problems[field] = expected or f"must be a non-empty string of at most {max_len} characters"
         return None
     return text if pattern is None else value
+
+
+def _subject(problems, value):
+    """The subject is shown to every member and kept in ticket's own table, so it may not carry
+    customer information: anything shaped like a phone or ID number is refused (the description is
+    where the customer's words go, encrypted by client_vault)."""
+    subject = _text(problems, "ticket.subject", value, MAX_SUBJECT)
+    if subject is not None and redact(subject) != subject:
+        problems["ticket.subject"] = "must not contain phone or ID numbers (put customer details in the description)"
+        return None
+    return subject
 
 
 def _choice(problems, field, value, choices):
@@ -188,7 +200,7 @@ def parse_new_ticket(data):
         "priority": _choice(problems, "ticket.priority", data.get("priority", "normal"), domain.PRIORITIES),
         "channel": _text(problems, "ticket.channel", data.get("channel", _MISSING), 32, CHANNEL,
                          "must be 1-32 lowercase letters, digits or '_' (phone, walk_in, wechat, ...)"),
-        "subject": _text(problems, "ticket.subject", data.get("subject", _MISSING), MAX_SUBJECT),
+        "subject": _subject(problems, data.get("subject", _MISSING)),
     }
     description = _text(problems, "ticket.description", data.get("description", _MISSING), MAX_TEXT)
     unknown = set(data) - {*fields, "description"}
