@@ -10,6 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from anchang_common.errors import ValidationError
 from anchang_common.logs import redact
+from anchang_common.parsing import MISSING as _MISSING
+from anchang_common.parsing import Problems as _Problems
+from anchang_common.parsing import read_choice as _choice
+from anchang_common.parsing import read_int as _int
+from anchang_common.parsing import read_object as _object
+from anchang_common.parsing import read_text as _text
 from ticket import domain, sla
 from ticket.calendar import WEEKDAYS, every_day, parse_clock
 
@@ -24,35 +30,6 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_HOURS = ("09:00", "18:00")
 FILTERS = ("state", "category", "priority", "assignee_id", "client_id", "limit")
 MAX_LIST = 500
-_MISSING = object()
-
-
-class _Problems(dict):
-    """field path -> problem; ``check()`` raises them all at once."""
-
-    def check(self):
-        if self:
-            raise ValidationError(self)
-
-
-def _object(problems, field, value):
-    if isinstance(value, dict):
-        return value
-    problems[field] = "required" if value is _MISSING or value is None else "must be an object"
-    return None
-
-
-def _text(problems, field, value, max_len, pattern=None, expected=None):
-    if value is _MISSING or value is None:
-        problems[field] = "required"
-        return None
-    text = value.strip() if isinstance(value, str) else None
-    if not text or len(text) > max_len or (pattern and not pattern.fullmatch(value)):
-        problems[field] = expected or f"must be a non-empty string of at most {max_len} characters"
-        return None
-    return text if pattern is None else value
-
-
 def _subject(problems, value):
     """The subject is shown to every member and kept in ticket's own table, so it may not carry
     customer information: anything shaped like a phone or ID number is refused (the description is
@@ -62,20 +39,6 @@ def _subject(problems, value):
         problems["ticket.subject"] = "must not contain phone or ID numbers (put customer details in the description)"
         return None
     return subject
-
-
-def _choice(problems, field, value, choices):
-    if isinstance(value, str) and value in choices:
-        return value
-    problems[field] = "must be one of: " + ", ".join(choices)
-    return None
-
-
-def _int(problems, field, value, low, high):
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-        return value
-    problems[field] = f"must be an integer between {low} and {high}"
-    return None
 
 
 def _id(problems, field, value):
