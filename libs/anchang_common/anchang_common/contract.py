@@ -138,8 +138,8 @@ def mapping(values, keys=None, **extra):
 
 
 def nullable(schema):
-    """``schema`` or ``null``."""
-    if isinstance(schema.get("type"), str) and "anyOf" not in schema:
+    """``schema`` or ``null`` (a named shape, one with a ``title``, stays whole: ``anyOf`` it or null)."""
+    if isinstance(schema.get("type"), str) and "anyOf" not in schema and "title" not in schema:
         widened = schema | {"type": [schema["type"], "null"]}
         if "enum" in schema:
             widened["enum"] = [*schema["enum"], None]

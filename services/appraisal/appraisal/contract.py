@@ -29,36 +29,40 @@ ID = string(1, 64, r"^[A-Za-z0-9_.:-]{1,64}$")
 KEY = string(1, 64, r"^[a-z][a-z0-9_]{0,63}$")
 WEIGHT = integer(1, 100)
 LEVEL = integer(1, 5)
-RUBRIC = obj(required={str(level): text(500) for level in range(1, 6)}, description="what each level 1..5 means")
+RUBRIC = obj(required={str(level): text(500) for level in range(1, 6)}, description="what each level 1..5 means",
+             title="Rubric")
 RATING_KPI = obj(required={"key": KEY, "source": {"const": "rating"}, "weight": WEIGHT, "rubric": RUBRIC},
                  optional={"label": nullable(string(0, 200)), "target": nullable({"const": 5}),
-                           "rule": nullable({"const": "linear"})})
+                           "rule": nullable({"const": "linear"})}, title="RatingKpi")
 METRIC_KPI = obj(required={"key": KEY, "source": enum(*(f"metric:{m}" for m in METRICS)), "weight": WEIGHT,
                            "target": number(0), "rule": RULE},
-                 optional={"label": nullable(string(0, 200))}, description="a linear rule needs a target above 0")
+                 optional={"label": nullable(string(0, 200))}, description="a linear rule needs a target above 0",
+                 title="MetricKpi")
 DIMENSION = obj(required={"key": KEY, "label": text(200), "weight": WEIGHT,
                           "kpis": array({"anyOf": [RATING_KPI, METRIC_KPI]}, min_items=1)},
-                description="the KPIs' weights sum to 100; KPI keys unique across the template")
+                description="the KPIs' weights sum to 100; KPI keys unique across the template", title="Dimension")
 THRESHOLD = number(description="above 0, at most 100", exclusiveMinimum=0, maximum=100)
-GRADES = obj(required={"A": THRESHOLD, "B": THRESHOLD, "C": THRESHOLD}, description="A above B above C")
+GRADES = obj(required={"A": THRESHOLD, "B": THRESHOLD, "C": THRESHOLD}, description="A above B above C",
+             title="Grades")
 TEMPLATE = obj(required={"code": CODE, "dimensions": array(DIMENSION, min_items=1), "grades": GRADES},
                optional={"label": nullable(string(0, 200)), "self_assessment_weight": integer(0, 100),
                          "promotion_ladder": nullable(mapping(CODE, CODE))},
-               description="dimension keys unique; the dimensions' weights sum to 100")
+               description="dimension keys unique; the dimensions' weights sum to 100", title="Template")
 KPI_VIEW = obj(required={"key": KEY, "label": string(1, 200), "source": string(1, 64), "weight": WEIGHT,
-                         "target": number(0), "rule": RULE}, optional={"rubric": RUBRIC})
+                         "target": number(0), "rule": RULE}, optional={"rubric": RUBRIC}, title="KpiView")
 TEMPLATE_VIEW = obj(required={
     "code": CODE, "label": string(0, 200), "self_assessment_weight": integer(0, 100), "grades": GRADES,
     "promotion_ladder": mapping(CODE, CODE),
     "dimensions": array(obj(required={"key": KEY, "label": string(1, 200), "weight": WEIGHT,
-                                      "kpis": array(KPI_VIEW)})),
-    "created_at": UTC_INSTANT})
+                                      "kpis": array(KPI_VIEW)}, title="DimensionView")),
+    "created_at": UTC_INSTANT}, title="TemplateView")
 CYCLE = obj(required={"code": CODE, "period_start": DATE, "period_end": DATE}, optional={"template_code": CODE},
-            description="period_end on or after period_start, at most 366 days on; template_code default `default`")
+            description="period_end on or after period_start, at most 366 days on; template_code default `default`",
+            title="Cycle")
 CYCLE_VIEW = obj(required={
     "code": CODE, "template_code": CODE, "period_start": DATE, "period_end": DATE,
     "status": enum("open", "finalized"), "finalized_at": nullable(UTC_INSTANT), "appraisals": integer(0),
-    "staff_ids": array(RETURNED_ID)})
+    "staff_ids": array(RETURNED_ID)}, title="CycleView")
 SCORE = nullable(number(0, 100))
 SCORECARD = obj(required={
     "cycle_code": CODE, "staff_id": RETURNED_ID, "finalized": BOOLEAN, "member_status": enum(*STATUSES),
@@ -68,15 +72,17 @@ SCORECARD = obj(required={
         "key": KEY, "label": string(1, 200), "weight": WEIGHT, "score": SCORE,
         "kpis": array(obj(required={
             "key": KEY, "label": string(1, 200), "source": string(1, 64), "rule": RULE, "raw": nullable(number()),
-            "target": number(0), "score": SCORE, "weight": WEIGHT, "events": integer(0), "measured": BOOLEAN}))}))})
-GRADE_COUNTS = obj(required={grade: integer(0) for grade in ("A", "B", "C", "D")})
+            "target": number(0), "score": SCORE, "weight": WEIGHT, "events": integer(0), "measured": BOOLEAN},
+            title="KpiScore"))}, title="DimensionScore"))}, title="ScorecardView")
+GRADE_COUNTS = obj(required={grade: integer(0) for grade in ("A", "B", "C", "D")}, title="GradeCounts")
 CALIBRATION = obj(required={
     "cycle_code": CODE, "status": enum("open", "finalized"), "department_mean_rating": nullable(number(1, 5)),
     "grades": GRADE_COUNTS, "unrated": integer(0),
     "supervisors": array(obj(required={
         "supervisor_id": RETURNED_ID, "rated": integer(0), "grades": GRADE_COUNTS,
         "mean_rating": nullable(number(1, 5)),
-        "difference": nullable(number(-4, 4)), "tendency": enum("harsh", "lenient", "in_line")}))})
+        "difference": nullable(number(-4, 4)), "tendency": enum("harsh", "lenient", "in_line")},
+        title="SupervisorCalibration"))}, title="Calibration")
 IN_CYCLE = {"cycle_code": CODE}
 
 METHODS = {

@@ -38,31 +38,31 @@ ID_NUMBER = pii(string(18, 18, r"^[0-9]{17}[0-9Xx]$", description="an 18-charact
                        "birth date exists and whose check digit is right", examples=["110101199003071233"]))
 NAME = pii(text(50))
 ADDRESS = pii(text(200))
-CONSENT = obj(required={"purpose": SOURCE_CODE, "granted_at": OFFSET_INSTANT})
+CONSENT = obj(required={"purpose": SOURCE_CODE, "granted_at": OFFSET_INSTANT}, title="Consent")
 PROFILE = obj(required={"name": NAME, "phone": PHONE, "source": SOURCE_CODE, "consent": CONSENT},
-              optional={"id_number": nullable(ID_NUMBER), "address": nullable(ADDRESS)})
+              optional={"id_number": nullable(ID_NUMBER), "address": nullable(ADDRESS)}, title="Profile")
 CHANGES = obj(optional={"name": NAME, "phone": PHONE, "id_number": ID_NUMBER, "address": ADDRESS,
-                        "source": SOURCE_CODE, "consent": CONSENT}, minProperties=1)
+                        "source": SOURCE_CODE, "consent": CONSENT}, minProperties=1, title="ClientChanges")
 
-CONSENT_VIEW = obj(required={"purpose": SOURCE_CODE, "granted_at": UTC_INSTANT})
+CONSENT_VIEW = obj(required={"purpose": SOURCE_CODE, "granted_at": UTC_INSTANT}, title="ConsentView")
 #: masked forms: the name's first character, 138****8000, 1101**********1233, the address to the district
 MASKED_CLIENT = obj(required={
     "client_id": RETURNED_ID, "name": string(1, 50), "phone": string(11, 11, r"^[0-9]{3}\*{4}[0-9]{4}$"),
     "id_number": nullable(string(18, 18, r"^[0-9]{4}\*{10}[0-9]{3}[0-9X]$")), "address": nullable(string(0, 200)),
-    "source": SOURCE_CODE, "consent": CONSENT_VIEW, "created_at": UTC_INSTANT})
+    "source": SOURCE_CODE, "consent": CONSENT_VIEW, "created_at": UTC_INSTANT}, title="MaskedClient")
 NOTE_VIEW = obj(required={"note_id": RETURNED_ID, "kind": enum(*NOTE_KINDS), "text": pii(string(1, 5000)),
-                          "created_by": nullable(RETURNED_ID), "created_at": UTC_INSTANT})
+                          "created_by": nullable(RETURNED_ID), "created_at": UTC_INSTANT}, title="Note")
 EXPORT = obj(required={
     "client_id": RETURNED_ID, "name": pii(string(1, 50)), "phone": pii(string(1, 20)),
     "id_number": nullable(pii(string(18, 18))), "address": nullable(pii(string(1, 200))), "source": SOURCE_CODE,
-    "consent": CONSENT_VIEW, "created_at": UTC_INSTANT, "notes": array(NOTE_VIEW)})
+    "consent": CONSENT_VIEW, "created_at": UTC_INSTANT, "notes": array(NOTE_VIEW)}, title="ClientExport")
 HASH = string(64, 64, r"^[0-9a-f]{64}$")
 AUDIT_ENTRY = obj(required={
     "entry": integer(1), "at": UTC_INSTANT, "staff_id": nullable(RETURNED_ID),
     "role": nullable(enum("agent", "supervisor", "admin")), "action": enum("reveal", "notes", "export", "erase"),
     "client_id": RETURNED_ID, "fields": array(enum(*PII_FIELDS, "notes")),
-    "purpose": enum(*PURPOSES, *ERASURE_REASONS), "outcome": enum("allowed", "refused"),
-    "reason": nullable(enum(*REFUSAL_REASONS)), "previous_hash": HASH, "hash": HASH})
+    "purpose": enum(*dict.fromkeys(PURPOSES + ERASURE_REASONS)), "outcome": enum("allowed", "refused"),
+    "reason": nullable(enum(*REFUSAL_REASONS)), "previous_hash": HASH, "hash": HASH}, title="AuditEntry")
 DISCLOSURE = {"client_id": ID, "purpose": enum(*PURPOSES)}
 
 METHODS = {

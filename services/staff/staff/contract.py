@@ -39,29 +39,30 @@ CRITERION_KEY = string(1, 64, r"^[a-z][a-z0-9_]{0,63}$")
 
 SESSION = obj(required={
     "token": string(1), "expires_at": UTC_INSTANT, "staff_id": RETURNED_ID, "roles": array(ROLE),
-    "must_change_password": BOOLEAN})
+    "must_change_password": BOOLEAN}, title="Session")
 CERTIFICATE_VIEW = obj(required={"code": CODE, "name": string(1, 200), "issued_on": DATE,
-                                 "expires_on": nullable(DATE)})
+                                 "expires_on": nullable(DATE)}, title="Certificate")
 TRAINING_VIEW = obj(required={"module_code": enum(*TRAINING_MODULES), "score": number(0, 100),
-                              "pass_mark": number(0, 100), "passed": BOOLEAN, "attempted_at": UTC_INSTANT})
+                              "pass_mark": number(0, 100), "passed": BOOLEAN, "attempted_at": UTC_INSTANT},
+                    title="TrainingAttempt")
 ACKNOWLEDGMENT_VIEW = obj(required={"acknowledged_at": nullable(UTC_INSTANT), "expires_on": nullable(DATE),
-                                    "current": BOOLEAN})
+                                    "current": BOOLEAN}, title="SecurityAcknowledgment")
 STAFF_VIEW = obj(required={
     "staff_id": RETURNED_ID, "username": string(1, 32), "name": pii(string(1, 100)), "status": enum(*STATUSES),
     "roles": array(ROLE), "skills": array(CATEGORY), "position_code": nullable(CODE),
     "must_change_password": BOOLEAN, "certificates": array(CERTIFICATE_VIEW), "trainings": array(TRAINING_VIEW),
-    "security_acknowledgment": ACKNOWLEDGMENT_VIEW})
+    "security_acknowledgment": ACKNOWLEDGMENT_VIEW}, title="StaffView")
 REQUIREMENTS = obj(
     required={"min_age": integer(16, 70), "max_age": integer(16, 70), "min_education": enum(*EDUCATION_LEVELS)},
     optional={"majors": nullable(array(text(200))), "certificates": nullable(array(text(200)))},
-    additional=True, description="min_age <= max_age; empty majors: any major")
+    additional=True, description="min_age <= max_age; empty majors: any major", title="Requirements")
 CRITERION = obj(required={"key": CRITERION_KEY, "label": text(200), "weight": integer(1),
-                          "max_score": integer(1)}, additional=True)
+                          "max_score": integer(1)}, additional=True, title="Criterion")
 SCORECARD = obj(required={"criteria": array(CRITERION, min_items=1), "pass_score": number(0, 100),
                           "min_assessors": integer(1)}, additional=True,
-                description="criterion keys unique; the criteria's weights sum to 100")
+                description="criterion keys unique; the criteria's weights sum to 100", title="Scorecard")
 POSITION = obj(required={"code": CODE, "title": text(200), "requirements": REQUIREMENTS, "scorecard": SCORECARD},
-               additional=True)
+               additional=True, title="Position")
 POSITION_VIEW = obj(required={
     "position_id": RETURNED_ID, "code": CODE, "title": string(1, 200),
     "requirements": obj(required={"min_age": integer(16, 70), "max_age": integer(16, 70),
@@ -69,11 +70,12 @@ POSITION_VIEW = obj(required={
                                   "certificates": array(string(1, 200))}),
     "scorecard": obj(required={"criteria": array(obj(required={
         "key": CRITERION_KEY, "label": string(1, 200), "weight": integer(1), "max_score": integer(1)})),
-        "pass_score": number(0, 100), "min_assessors": integer(1)})})
+        "pass_score": number(0, 100), "min_assessors": integer(1)})}, title="PositionView")
 CANDIDATE = obj(required={"name": pii(text(100)), "birth_date": DATE, "education": enum(*EDUCATION_LEVELS)},
                 optional={"major": nullable(pii(text(200))), "certificates": nullable(array(text(200)))},
-                additional=True, description="birth_date not in the future")
-REASON = obj(required={"code": enum("age", "education", "major", "certificate"), "message": string(1)})
+                additional=True, description="birth_date not in the future", title="Candidate")
+REASON = obj(required={"code": enum("age", "education", "major", "certificate"), "message": string(1)},
+             title="Reason")
 NOTIFIED = obj(required={"notified": integer(0)})
 
 METHODS = {
@@ -150,7 +152,8 @@ METHODS = {
     "add_certificate": MethodContract(
         params(required={"staff_id": ID, "certificate": obj(
             required={"code": CODE, "name": text(200), "issued_on": DATE},
-            optional={"expires_on": nullable(DATE)}, additional=True, description="expires_on after issued_on")}),
+            optional={"expires_on": nullable(DATE)}, additional=True, description="expires_on after issued_on",
+            title="NewCertificate")}),
         STAFF_VIEW, "HR: a certificate of a member."),
     "scan_certificates": MethodContract(
         params(optional={"today": DATE}), NOTIFIED,

@@ -41,19 +41,20 @@ MINUTES = integer(1, MAX_MINUTES)
 POLICY = obj(required={"category": CATEGORY, "priority": PRIORITY, "first_response_minutes": MINUTES,
                        "resolution_minutes": MINUTES},
              optional={"calendar": CODE}, additional=True,
-             description="resolution_minutes not fewer than first_response_minutes; calendar default `default`")
+             description="resolution_minutes not fewer than first_response_minutes; calendar default `default`",
+             title="SlaPolicy")
 POLICY_VIEW = obj(required={"category": CATEGORY, "priority": PRIORITY, "first_response_minutes": integer(1),
-                            "resolution_minutes": integer(1), "calendar": CODE})
+                            "resolution_minutes": integer(1), "calendar": CODE}, title="SlaPolicyView")
 CALENDAR = obj(required={"code": CODE}, optional={
     "timezone": string(1, 64, description="an IANA time zone (default Asia/Shanghai)"),
     "hours": nullable(obj(optional={day: nullable(OPENING) for day in WEEKDAYS}, minProperties=1,
                           description="a weekday not named is closed; absent: 09:00-18:00 every day")),
-    "holidays": nullable(array(DATE)), "workdays": nullable(array(DATE))})
+    "holidays": nullable(array(DATE)), "workdays": nullable(array(DATE))}, title="Calendar")
 CALENDAR_VIEW = obj(required={"code": CODE, "timezone": string(1, 64),
                               "hours": obj(required={day: nullable(OPENING) for day in WEEKDAYS}),
-                              "holidays": array(DATE), "workdays": array(DATE)})
+                              "holidays": array(DATE), "workdays": array(DATE)}, title="CalendarView")
 NEW_TICKET = obj(required={"client_id": ID, "category": CATEGORY, "channel": CHANNEL, "subject": text(200),
-                           "description": TEXT}, optional={"priority": PRIORITY})
+                           "description": TEXT}, optional={"priority": PRIORITY}, title="NewTicket")
 TICKET_VIEW = obj(required={
     "ticket_id": RETURNED_ID, "client_id": RETURNED_ID, "category": CATEGORY, "priority": PRIORITY,
     "channel": CHANNEL, "subject": string(1, 200), "state": STATE, "assignee_id": nullable(RETURNED_ID),
@@ -61,10 +62,11 @@ TICKET_VIEW = obj(required={
     "resolution_due_at": nullable(UTC_INSTANT), "paused": BOOLEAN, "first_responded_at": nullable(UTC_INSTANT),
     "resolved_at": nullable(UTC_INSTANT), "closed_at": nullable(UTC_INSTANT), "at_risk": BOOLEAN,
     "breaches": array(KIND), "note_id": RETURNED_ID, "reopen_count": integer(0),
-    "linked_ticket_id": nullable(RETURNED_ID), "satisfaction_score": nullable(integer(1, 5))})
+    "linked_ticket_id": nullable(RETURNED_ID), "satisfaction_score": nullable(integer(1, 5))}, title="TicketView")
 FOLLOW_UP_VIEW = obj(required={
     "follow_up_id": RETURNED_ID, "ticket_id": RETURNED_ID, "due_at": UTC_INSTANT,
-    "notified_at": nullable(UTC_INSTANT), "completed_at": nullable(UTC_INSTANT), "note_id": nullable(RETURNED_ID)})
+    "notified_at": nullable(UTC_INSTANT), "completed_at": nullable(UTC_INSTANT), "note_id": nullable(RETURNED_ID)},
+    title="FollowUp")
 
 
 def ticket_view_and(**more):
@@ -73,17 +75,18 @@ def ticket_view_and(**more):
 
 
 FILTERS = obj(optional={"state": nullable(STATE), "category": nullable(CATEGORY), "priority": nullable(PRIORITY),
-                        "assignee_id": nullable(ID), "client_id": nullable(ID), "limit": nullable(integer(1, 500))})
+                        "assignee_id": nullable(ID), "client_id": nullable(ID), "limit": nullable(integer(1, 500))},
+              title="TicketFilters")
 CLOCK_FIGURES = obj(required={
     "measured": integer(0), "compliance_percent": nullable(number(0, 100)),
     "median_business_minutes": nullable(number(0)), "p90_business_minutes": nullable(number(0)),
-    "breaches": integer(0)})
+    "breaches": integer(0)}, title="ClockFigures")
 REPORT = obj(required={
     "since": UTC_INSTANT, "until": UTC_INSTANT, "group_by": enum("agent", "category", "priority"),
     "groups": array(obj(required={
         "group": string(1, 64), "tickets": integer(1), "resolved": integer(0), "first_response": CLOCK_FIGURES,
         "resolution": CLOCK_FIGURES, "breaches": integer(0), "mean_satisfaction": nullable(number(1, 5)),
-        "satisfaction_responses": integer(0)}))})
+        "satisfaction_responses": integer(0)}, title="SlaReportGroup"))}, title="SlaReport")
 ON_TICKET = {"ticket_id": ID}
 
 METHODS = {
