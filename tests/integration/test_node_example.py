@@ -16,8 +16,8 @@ EXAMPLE = REPO / "examples" / "node"
 def run_example(amqp_uri, username, password, script="list-staff.mjs"):
     if not (EXAMPLE / "node_modules" / "amqplib").is_dir():
         pytest.fail("examples/node has no node_modules: run `make node-deps` (make test does)")
-    env = {"PATH": os.environ["PATH"], "AMQP_URI": amqp_uri.replace("pyamqp://", "amqp://", 1), "ANCHANG_USERNAME": username,
-           "ANCHANG_PASSWORD": password}
+    env = {"PATH": os.environ["PATH"], "AMQP_URI": amqp_uri.replace("pyamqp://", "amqp://", 1),
+           "ANCHANG_USERNAME": username, "ANCHANG_PASSWORD": password}
     return subprocess.run(["node", script], cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=60)
 
 
