@@ -252,6 +252,7 @@ def client_vault_day(harness, tokens, ids):
         cv = proxy.client_vault
         assert cv.rotate_key()["key_version"] >= 2
         assert cv.rewrap(batch_size=100)["rewrapped"] >= 1
+        assert cv.rewrap(batch_size=None)["rewrapped"] == 0  # an optional argument sent as null
         assert cv.erase_client(client_id=third, reason="client_request")["erased"] is True
         assert cv.audit_log(client_id=client_id, since="2020-01-01T00:00:00+00:00")
         assert cv.verify_audit_log()["valid"] is True
