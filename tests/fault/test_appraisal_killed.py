@@ -20,15 +20,16 @@ def opened(n):
                                            "assignee_id": "agent-1", "client_id": f"c-{n}", "channel": "phone"})
 
 
-def hold_write_lock(url):
-    """A connection holding what makes every insert into ``ticket_facts`` wait; ``release()`` it."""
+def hold_write_lock(url, table):
+    """A connection holding what makes every insert into ``table`` wait; ``release()`` it. (On
+    SQLite, every write to the database waits.)"""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     connection = engine.connect()
     if engine.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.begin()
-        connection.exec_driver_sql("LOCK TABLE ticket_facts IN SHARE MODE")
+        connection.exec_driver_sql(f"LOCK TABLE {table} IN SHARE MODE")
 
     def release():
         if engine.dialect.name == "sqlite":
@@ -55,7 +56,7 @@ def test_appraisal_killed_mid_handler_gets_the_events_again_and_counts_each_once
     vhost = rabbit_config["vhost"]
     envelopes = [opened(n) for n in range(EVENTS)]
 
-    release = hold_write_lock(url)
+    release = hold_write_lock(url, "ticket_facts")
     try:
         dispatch = event_dispatcher({"AMQP_URI": stack.amqp_uri})
         for envelope in envelopes:

@@ -42,13 +42,20 @@ def rpc_consumers(amqp_uri, service, ssl=None):
 
 
 def queue_consumers(amqp_uri, queue, ssl=None):
-    """``queue``'s consumer count (0 when it does not exist), asked with a passive declare."""
+    """``queue``'s consumer count (0 when it does not exist)."""
+    return queue_state(amqp_uri, queue, ssl)[1]
+
+
+def queue_state(amqp_uri, queue, ssl=None):
+    """``(messages ready, consumers)`` of ``queue`` now, asked with a passive declare (``(0, 0)`` when
+    it does not exist); unlike the management API's figures, never behind."""
     with Connection(amqp_uri, connect_timeout=5, ssl=ssl or False) as connection:
         channel = connection.channel()
         try:
-            return channel.queue_declare(queue, passive=True).consumer_count
+            declared = channel.queue_declare(queue, passive=True)
         except connection.channel_errors:  # 404: not declared yet
-            return 0
+            return 0, 0
+        return declared.message_count, declared.consumer_count
 
 
 class ServiceProcess:
