@@ -12,7 +12,7 @@ NODE_STAMPS := $(foreach d,$(NODE_DIRS),$(d)/node_modules/.installed)
 K8S_VENV := .venv-k8s
 K8S_STAMP := $(K8S_VENV)/.installed
 
-.PHONY: venv k8s-tools k8s-generate node-deps contract run stop status logs test test-unit bench lint migrate clean
+.PHONY: venv k8s-tools k8s-generate node-deps contract run stop status logs test test-unit fuzz bench lint migrate clean
 
 venv: $(STAMP)
 
@@ -64,6 +64,11 @@ test: venv k8s-tools node-deps
 
 test-unit: venv
 	$(PY) -m pytest tests/unit
+
+# the full fuzzing profile: 160 inputs per RPC method and dialect (make test runs a few per method)
+FUZZ_EXAMPLES ?= 160
+fuzz: venv
+	ANCHANG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -s
 
 # BENCH_QUICK=1: every benchmark end to end in seconds, figures meaningless (CI runs it as a smoke test)
 bench: venv
