@@ -15,8 +15,6 @@ import logging
 import re
 import time
 
-import amqp.exceptions
-import kombu.exceptions
 from nameko.events import EventHandler
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
@@ -38,6 +36,7 @@ from anchang_common.errors import (
 )
 from anchang_common.events import PendingEvents, already_processed, mark_processed, parse_envelope
 from anchang_common.gate import Gate
+from anchang_common.health import BROKER_ERRORS
 from anchang_common.metrics import observe_dependency, timed_dependency
 from anchang_common.revocation import CHANGED_IN_SESSION
 
@@ -48,9 +47,6 @@ _ARGUMENT_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 #: errors of a called service that mean the same to this service's caller (messages carry no PII)
 _PASSED_THROUGH_REMOTE = {"Unauthenticated": Unauthenticated, "Forbidden": Forbidden, "NotFound": NotFound,
                           "Conflict": Conflict}
-#: what kombu and amqp raise when the broker cannot be reached or the connection to it broke
-BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
-                 amqp.exceptions.RecoverableConnectionError, ConnectionError)
 
 
 def to_contract_error(error, call_id):
@@ -229,7 +225,7 @@ class AnchangRpc(Rpc):
         except BROKER_ERRORS as error:
             log.warning("reply not sent, the request goes back to the broker: %s", type(error).__name__,
                         extra={"call_id": worker_ctx.call_id})
-            self.rpc_consumer.requeue_message(message)
+            settle(self.rpc_consumer.requeue_message, message)
             return result, exc_info
 
 
@@ -250,6 +246,16 @@ def rpc(fn=None, **kwargs):
     return AnchangRpc.decorator(**kwargs)(gated)
 
 
+def settle(action, message):
+    """``action(message)`` (ack or requeue). When the connection it came on is gone, the broker has
+    taken the message back already and gives it out again: nothing to do, and not an error that may
+    end the worker's thread (nameko would kill the container for it)."""
+    try:
+        action(message)
+    except BROKER_ERRORS as error:
+        log.warning("message left to the broker, its connection is gone: %s", type(error).__name__)
+
+
 def is_transient(error):
     return isinstance(error, DependencyUnavailable) or is_unavailable(error)
 
@@ -261,9 +267,9 @@ class ReliableEventHandler(EventHandler):
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is not None and is_transient(exc_info[1]):
             time.sleep(REQUEUE_DELAY_SECONDS)
-            self.queue_consumer.requeue_message(message)
+            settle(self.queue_consumer.requeue_message, message)
         else:
-            self.queue_consumer.ack_message(message)
+            settle(self.queue_consumer.ack_message, message)
         return result, exc_info
 
 

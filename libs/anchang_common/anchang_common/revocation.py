@@ -34,6 +34,7 @@ from nameko.rpc import MethodProxy, ReplyListener
 
 from anchang_common.calls import CallingContext, call_within, own_identity
 from anchang_common.errors import DependencyUnavailable, Unauthenticated
+from anchang_common.health import BROKER_ERRORS
 from anchang_common.tables import token_versions
 from anchang_common.types import utcnow
 from anchang_common.vault import VaultConnection
@@ -140,7 +141,10 @@ class StaffChangedBroadcast(SharedExtension):
         staff_id = data.get("staff_id") if isinstance(data, dict) else None
         if isinstance(staff_id, str):
             self.known.forget(staff_id)
-        self.consumer.ack_message(message)
+        try:
+            self.consumer.ack_message(message)
+        except BROKER_ERRORS:  # the connection is gone: not_consuming() follows, nothing is held
+            pass
 
     def consuming(self):
         self.known.consuming()
