@@ -1,42 +1,51 @@
-"""``python -m bench``: run every benchmark, print one JSON line per figure.
+"""``python -m bench``: every benchmark of docs/performance.md in one run, one JSON line per figure,
+then a summary line naming the targets met and missed.
 
-``--quick`` (or ``BENCH_QUICK=1``; what CI runs) makes every benchmark run end to end in a few
-seconds, on SQLite only: its figures mean nothing, it proves the benchmarks still work."""
-import os
-
-# Every benchmarked service runs in this one process with 20 workers each, and SQLite statements run
-# on eventlet's thread pool (20 threads by default): workers waiting for SQLite's write lock inside
-# the pool could hold every thread, and the lock holder's commit would wait for one until the busy
-# timeout. One process per service (production) never has more workers than threads.
-os.environ.setdefault("EVENTLET_THREADPOOL_SIZE", "100")
-
-import eventlet  # noqa: E402
+``--quick`` (or ``BENCH_QUICK=1``; what CI runs) makes every benchmark run end to end in seconds, on
+SQLite only: its figures mean nothing, it proves the benchmarks still work."""
+import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
 
-from bench import appraisal, client_vault, rpc_overhead, ticket  # noqa: E402
+from bench import figures, sla_scan  # noqa: E402
+from bench.stack import PG_URL  # noqa: E402
 
-BENCHMARKS = {"rpc_overhead": rpc_overhead.run, "client_vault": client_vault.run, "ticket": ticket.run,
-              "appraisal": appraisal.run}
 QUICK_CALLS = 5
+
+
+def machine():
+    """What the figures ran on (docs/performance.md records it with them)."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {"figure": "machine", "cpus": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "load_average": [round(x, 2) for x in load] if load else None}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], default=[],
-                        help="benchmarks to run (default: all)")
-    parser.add_argument("--calls", type=int, default=300, help="calls per caller")
+    parser.add_argument("--calls", type=int, default=300, help="calls per caller of each RPC figure")
     parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1",
-                        help=f"{QUICK_CALLS} calls per caller, SQLite only: a smoke test (BENCH_QUICK=1)")
+                        help=f"{QUICK_CALLS} calls per caller, small data, SQLite only: a smoke test (BENCH_QUICK=1)")
     args = parser.parse_args()
-    for name in args.names or BENCHMARKS:
-        kwargs = {"calls_per_caller": QUICK_CALLS, "quick": True} if args.quick else {
-            "calls_per_caller": args.calls}
-        for figure in BENCHMARKS[name](**kwargs):
-            print(json.dumps(figure), flush=True)
+    calls = QUICK_CALLS if args.quick else args.calls
+    dialects = ("sqlite", "postgresql") if PG_URL and not args.quick else ("sqlite",)
+    print(json.dumps(machine()), flush=True)
+    results = []
+    for dialect in dialects:
+        for figure in [sla_scan.sla_scan(dialect, args.quick), *figures.run(dialect, calls, args.quick)]:
+            results.append(figure)
+            print(json.dumps(figure, ensure_ascii=False), flush=True)
+    summary = {"figure": "summary", "quick": args.quick, "met": [], "missed": []}
+    for figure in results:
+        for key, verdict in (("", figure), ("p99 ", figure.get("p99"))):
+            if isinstance(verdict, dict) and "met" in verdict:
+                name = f"{key}{figure['figure']} {figure.get('method', '')} {figure['database']}".strip()
+                summary["met" if verdict["met"] else "missed"].append(name)
+    print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

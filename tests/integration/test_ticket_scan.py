@@ -3,7 +3,7 @@ and PostgreSQL (``EXPLAIN``), and finds exactly the due tickets."""
 import sqlalchemy as sa
 
 from anchang_common.db import make_engine
-from bench.ticket import NOW, SCAN_BATCH, explain, populate_open_tickets, uses_index
+from bench.sla_scan import NOW, SCAN_BATCH, explain, populate_open_tickets, uses_index
 from ticket.storage import breach_query
 
 OPEN_TICKETS = 100_000

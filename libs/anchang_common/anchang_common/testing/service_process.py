@@ -61,10 +61,13 @@ def queue_state(amqp_uri, queue, ssl=None):
 class ServiceProcess:
     """``nameko run <service>.service:Service``; ``environment`` overrides the process environment
     (``AMQP_URI``, ``DATABASE_URL``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ...). ``WEB_SERVER_ADDRESS``
-    gets a free port unless given; ``VAULT_TOKEN_FILE`` is empty unless given."""
+    gets a free port unless given; ``VAULT_TOKEN_FILE`` is empty unless given. ``target`` and
+    ``config`` run another service class (a benchmark's echo service) with its own configuration."""
 
-    def __init__(self, service, log_dir, name=None, **environment):
+    def __init__(self, service, log_dir, name=None, target=None, config=None, **environment):
         self.service = service
+        self.target = target or f"{service}.service:Service"
+        self.config = config
         self.name = name or service
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -90,8 +93,8 @@ class ServiceProcess:
         env = {**os.environ, **self.environment}
         with open(self.log, "ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "nameko", "run", "--config", str(config_file(self.service)),
-                 f"{self.service}.service:Service"],
+                [sys.executable, "-m", "nameko", "run", "--config", str(self.config or config_file(self.service)),
+                 self.target],
                 cwd=self.log_dir, env=env, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
 
@@ -110,7 +113,7 @@ class ServiceProcess:
         return requests.get(self.http_url + path, timeout=10, **kwargs)
 
     def wait_ready(self, timeout=STARTUP_SECONDS):
-        """Until ``/health/ready`` answers 200 and the RPC queue has a consumer of this process."""
+        """Until ``/health/ready`` answers 200."""
         deadline = time.monotonic() + timeout
         while self.ready()[0] != 200:
             self._still_running(deadline, "did not become ready")
