@@ -12,6 +12,7 @@ inputs per dialect over the 64 methods), ``make test`` the CI profile (``CI_EXAM
 import os
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -128,6 +129,7 @@ def fuzz_method(world, service, method, contract, failures):
         failures.append(f"{service}.{method}: {type(error).__name__}: {str(error)[:300]}")
 
 
+@pytest.mark.timeout(300 + EXAMPLES * 64)  # about a second per method and example, at worst
 def test_every_method_answers_fuzzed_input_with_contract_errors_only(harness, dialect):
     staff = harness.start("staff")
     seed_admin(staff.config["DATABASE_URL"], ADMIN_PASSWORD)
