@@ -203,7 +203,32 @@ def bind_arguments(fn, args, kwargs):
     bound.apply_defaults()
     arguments = dict(bound.arguments)
     arguments.pop(next(iter(signature.parameters)))
+    _refuse_nul(arguments)
     return arguments
+
+
+def _refuse_nul(arguments):
+    """``ValidationError`` naming each argument (or the path in it) whose text holds a NUL character:
+    JSON carries it, PostgreSQL cannot store it, and no field of the contract needs it."""
+    errors = {}
+
+    def walk(value, path):
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors[path] = "must not contain the NUL character"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                named = isinstance(key, str) and _ARGUMENT_NAME.fullmatch(key)  # never echo a key that is data
+                if isinstance(key, str) and "\x00" in key:
+                    errors[path] = "must not contain the NUL character"
+                walk(item, f"{path}.{key}" if named else path)
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+    for name, value in arguments.items():
+        walk(value, name)
+    if errors:
+        raise ValidationError(errors)
 
 
 class AnchangRpc(Rpc):

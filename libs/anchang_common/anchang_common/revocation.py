@@ -164,16 +164,17 @@ def known_staff_ids(session):
 
 
 def record_version(session, staff_id, version, announce=True):
-    """Set ``staff_id``'s recorded version to exactly ``version``; once the worker commits, this
-    instance forgets what it held of the member (``entrypoints.WorkerScope`` reads
-    ``CHANGED_IN_SESSION``) unless ``announce`` is false."""
-    if announce:
+    """Set ``staff_id``'s recorded version to exactly ``version``; if that changed it, this instance
+    forgets what it held of the member once the worker commits (``entrypoints.WorkerScope`` reads
+    ``CHANGED_IN_SESSION``), unless ``announce`` is false."""
+    changed = session.execute(sa.update(token_versions).where(
+        token_versions.c.staff_id == staff_id, token_versions.c.version != version)
+        .values(version=version, updated_at=utcnow())).rowcount
+    if not changed and stored_version(session, staff_id) is None:
+        session.execute(sa.insert(token_versions).values(staff_id=staff_id, version=version, updated_at=utcnow()))
+        changed = 1
+    if changed and announce:  # a sweep that finds every version as it was makes nobody ask again
         session.info.setdefault(CHANGED_IN_SESSION, set()).add(staff_id)
-    updated = session.execute(sa.update(token_versions).where(token_versions.c.staff_id == staff_id)
-                              .values(version=version, updated_at=utcnow())).rowcount
-    if not updated:
-        session.execute(sa.insert(token_versions).values(
-            staff_id=staff_id, version=version, updated_at=utcnow()))
 
 
 def record_versions(session, versions, asked, announce=True):
