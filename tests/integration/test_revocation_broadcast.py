@@ -126,7 +126,12 @@ def close_broadcast_connections(rabbit_manager, vhost, service):
     """Close, through the management API, the connections consuming ``service``'s ``staff.changed``
     queues (a network failure, as the instances see it)."""
     def connections():  # the management API's lists lag behind by a few seconds
-        return [consumer["channel_details"]["connection_name"] for consumer in rabbit_manager._get("consumers", vhost)
-                if consumer["queue"]["name"].startswith(f"evt-staff-changed--{service}.token_versions-")]
+        names = []
+        for consumer in rabbit_manager._get("consumers", vhost):
+            details = consumer.get("channel_details")  # [] while the channel is going
+            if isinstance(details, dict) and consumer["queue"]["name"].startswith(
+                    f"evt-staff-changed--{service}.token_versions-"):
+                names.append(details["connection_name"])
+        return names
     for name in wait_until(connections, 30, "the broadcast consumers listed"):
         rabbit_manager.delete_connection(name)
