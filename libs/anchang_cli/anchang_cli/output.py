@@ -22,7 +22,7 @@ def stdout():
 
 
 def stderr():
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPE_WIDTH)
 
 
 def emit_json(data):

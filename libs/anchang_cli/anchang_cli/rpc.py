@@ -33,8 +33,7 @@ _serving = set()  # (stack, service) seen with a consumer by this process
 def stack_name(amqp_uri):
     """``host:port/vhost`` of the broker, without credentials: what messages and the session file name."""
     parts = urlsplit(amqp_uri)
-    vhost = parts.path[1:] or "/"
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5672}/{vhost}"
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5672}/{parts.path[1:]}"
 
 
 def check_serving(amqp_uri, service):

@@ -9,6 +9,8 @@ from anchang_cli.commands.common import SETTINGS, JsonOption, anonymous, command
 from anchang_cli.errors import BadInput, ServiceError, SessionExpired
 
 app = typer.Typer()
+WRONG_PASSWORD_HINT = ("check the username and password; five failures within 15 minutes lock the account for "
+                       "15 minutes (an admin can `anchang staff reset-password`)")
 
 
 def _read_password_line():
@@ -33,7 +35,12 @@ def login(
     username = username or typer.prompt("Username")
     password = _read_password_line() if password_stdin else typer.prompt("Password", hide_input=True)
     with anonymous() as door:
-        reply = door.call("staff", "login", username, password)
+        try:
+            reply = door.call("staff", "login", username, password)
+        except ServiceError as error:
+            if error.kind == "Unauthenticated":
+                error.hint = WRONG_PASSWORD_HINT
+            raise
     new = session.Session.from_login(username.strip().lower(), reply)
     session.save(SETTINGS.stack, new)
     _logged_in(new)
