@@ -1,9 +1,12 @@
 """Fixtures of the CLI tests: the four real services on the test's vhost (staff with its admin, ticket
 and appraisal seeded as ``make run`` seeds them), and ``anchang`` invoked in this process with
 ``AMQP_URI`` pointed at that vhost and its own config directory."""
+import json
+
 import pytest
 from typer.testing import CliRunner
 
+from anchang_cli import session
 from anchang_cli.app import app
 from appraisal.bootstrap import seed_default_template
 from ticket.bootstrap import seed as seed_ticket
@@ -31,6 +34,10 @@ class Anchang:
 
     def run(self, *args, input=None, env=None):
         return self.runner.invoke(app, [str(a) for a in args], input=input, env={**self.env, **(env or {})})
+
+    def stored(self):
+        """The sessions file the CLI wrote, as data."""
+        return json.loads((self.config_dir / session.SESSIONS_FILE).read_text())
 
     def login(self, username, password):
         result = self.run("login", username, "--password-stdin", input=password + "\n")

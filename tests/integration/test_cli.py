@@ -31,14 +31,14 @@ def test_login_whoami_logout_and_a_wrong_password(anchang, dialect):
     output = failed(anchang.run("login", "admin", "--password-stdin", input="not-the-password\n"),
                     EXIT_ERROR, "Unauthenticated")
     assert "wrong username or password" in output and "check the username and password" in output
-    assert not anchang.config_dir.exists() or not session._read()
+    assert not anchang.config_dir.exists()
 
     assert "as admin (admin)" in anchang.login("admin", ADMIN_PASSWORD).output
     sessions = anchang.config_dir / session.SESSIONS_FILE
     assert stat.S_IMODE(os.stat(sessions).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(anchang.config_dir).st_mode) == 0o700
     assert ADMIN_PASSWORD not in sessions.read_text()
-    me = json.loads(anchang.run("whoami", "--json").output)
+    me = json.loads(anchang.run("whoami", "--json").stdout)
     assert (me["username"], me["roles"], me["status"]) == ("admin", ["admin"], "active")
 
     assert "Logged out" in anchang.run("logout").output
@@ -47,7 +47,7 @@ def test_login_whoami_logout_and_a_wrong_password(anchang, dialect):
 
 def test_an_expired_session_says_log_in_again(anchang, dialect):
     anchang.login("admin", ADMIN_PASSWORD)
-    stored = json.loads((anchang.config_dir / session.SESSIONS_FILE).read_text())
+    stored = anchang.stored()
     for data in stored.values():
         data["expires_at"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     (anchang.config_dir / session.SESSIONS_FILE).write_text(json.dumps(stored))
@@ -65,7 +65,7 @@ def test_a_revoked_token_is_unauthenticated_with_a_hint(anchang, dialect):
 
 def anchang_rpc(cli):
     """A proxy carrying the token the CLI stored."""
-    token = session.stored(stack_name(cli.env["AMQP_URI"])).token
+    token = cli.stored()[stack_name(cli.env["AMQP_URI"])]["token"]
     return ClusterRpcProxy({"AMQP_URI": cli.env["AMQP_URI"]}, context_data={"authorization": f"Bearer {token}"})
 
 
@@ -77,7 +77,7 @@ def test_staff_as_a_table_and_as_json(anchang, four_services, dialect):
     assert listed.exit_code == 0, listed.output
     rows = table(listed.output, "Staff (2)")
     assert [(r[0], r[2], r[3]) for r in rows] == [("admin", "active", "admin"), ("li.agent", "active", "agent")]
-    as_json = json.loads(anchang.run("staff", "list", "--role", "agent", "--json").output)
+    as_json = json.loads(anchang.run("staff", "list", "--role", "agent", "--json").stdout)
     with four_services.rpc(admin) as rpc:
         assert as_json == rpc.staff.list_staff(role="agent")
     shown = anchang.run("staff", "show", "li.agent")
@@ -90,7 +90,7 @@ def test_clients_register_find_import_and_reveal(anchang, four_services, tmp_pat
     hire_and_activate(four_services, admin, "zhao.super", ["supervisor"], code="lead")
     anchang.login("admin", ADMIN_PASSWORD)
     registered = anchang.run("client", "register", "--name", "王小明", "--phone", "138 0013 8000", "--json")
-    client_id = json.loads(registered.output)["client_id"]
+    client_id = json.loads(registered.stdout)["client_id"]
     found = anchang.run("client", "find", "13800138000")
     assert "138****8000" in found.output and "王*" in found.output and "王小明" not in found.output
 
@@ -100,7 +100,7 @@ def test_clients_register_find_import_and_reveal(anchang, four_services, tmp_pat
     imported = anchang.run("client", "import", str(csv), "--consent", "customer_service")
     assert imported.exit_code == 0, imported.output
     assert [(r[0], r[1]) for r in table(imported.output, "Rejected rows")] == [("3", "phone"), ("4", "name")]
-    report = json.loads(anchang.run("client", "import", str(csv), "--consent", "customer_service", "--json").output)
+    report = json.loads(anchang.run("client", "import", str(csv), "--consent", "customer_service", "--json").stdout)
     assert (report["created"], report["existing"], [r["line"] for r in report["rejected"]]) == (0, 2, [3, 4])
 
     # admin holds every right but revealing PII: refused, and the refusal is the service's
@@ -136,15 +136,15 @@ def test_tickets_sla_report_and_appraisal_agree_with_the_services(anchang, four_
     anchang.login("wu.agent", PASSWORD)
     opened = anchang.run("ticket", "open", client_id, "--category", "repair", "--priority", "high", "--subject",
                          "厨房水管漏水", "--description", "客户说厨房水管漏水", "--json")
-    ticket_id = json.loads(opened.output)["ticket_id"]
-    assert json.loads(opened.output)["assignee_id"] == agent_id
+    ticket_id = json.loads(opened.stdout)["ticket_id"]
+    assert json.loads(opened.stdout)["assignee_id"] == agent_id
     mine = anchang.run("ticket", "list", "--mine")
     assert [(r[0], r[1], r[5]) for r in table(mine.output, "Tickets (1")] == [(ticket_id, "open", "wu.agent")]
     for args in (("respond", ticket_id, "师傅下午上门"), ("wait", ticket_id), ("resume", ticket_id),
                  ("resolve", ticket_id, "已更换水管")):
         assert anchang.run("ticket", *args).exit_code == 0
     assert anchang.run("ticket", "survey", ticket_id, "5").exit_code == 0
-    shown = json.loads(anchang.run("ticket", "show", ticket_id, "--json").output)
+    shown = json.loads(anchang.run("ticket", "show", ticket_id, "--json").stdout)
     assert (shown["state"], shown["satisfaction_score"]) == ("resolved", 5)
     failed(anchang.run("ticket", "close", "no-such-ticket"), EXIT_ERROR, "NotFound")
 
@@ -153,7 +153,7 @@ def test_tickets_sla_report_and_appraisal_agree_with_the_services(anchang, four_
     printed = anchang.run("sla", "report", "--since", since, "--until", until, "--by", "agent")
     with four_services.rpc(admin) as rpc:
         direct = rpc.ticket.sla_report("2000-01-01T00:00:00+00:00", until, "agent")
-    assert json.loads(anchang.run("sla", "report", "--since", since, "--until", until, "--json").output) == direct
+    assert json.loads(anchang.run("sla", "report", "--since", since, "--until", until, "--json").stdout) == direct
     [row] = table(printed.output, "SLA report by agent")
     group = direct["groups"][0]
     assert row[0] == "wu.agent"
@@ -175,7 +175,7 @@ def test_tickets_sla_report_and_appraisal_agree_with_the_services(anchang, four_
     assert set(rows) == {"admin", "wu.agent", "qian.super"}
     assert (number(rows["wu.agent"][0]), number(rows["wu.agent"][2]), rows["wu.agent"][3]) == (
         card["rank"], card["final_score"], card["grade"])
-    assert json.loads(anchang.run("appraisal", "scorecard", "2026-Q1", "wu.agent", "--json").output) == card
+    assert json.loads(anchang.run("appraisal", "scorecard", "2026-Q1", "wu.agent", "--json").stdout) == card
 
 
 def test_the_stack_not_running(rabbit_config, tmp_path):
