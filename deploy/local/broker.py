@@ -154,8 +154,11 @@ def ensure_management_api(api_uri: str = DEFAULT_MANAGEMENT_URI, timeout: float 
 def enable_management_plugin(binary: str) -> None:
     """``rabbitmq-plugins enable rabbitmq_management`` (a no-op when it is on); StackError if refused."""
     try:
+        # umask 022: rabbitmq-plugins rewrites the enabled-plugins file, which the broker (another
+        # user) must still read; this process's umask (077 for .run/) would make it unreadable and
+        # break the management API it is enabling
         result = subprocess.run([binary, "-q", "enable", "rabbitmq_management"], capture_output=True,
-                                text=True, timeout=120, check=False)
+                                text=True, timeout=120, check=False, preexec_fn=lambda: os.umask(0o022))
     except (OSError, subprocess.TimeoutExpired) as exc:
         output, code = str(exc), "-"
     else:
@@ -167,21 +170,15 @@ def enable_management_plugin(binary: str) -> None:
                      f"Run it as root or as the rabbitmq user:\n    {_sudo()}{ENABLE_MANAGEMENT}")
 
 
-def ensure_prometheus_metrics(path: str | None = None) -> str:
-    """RabbitMQ's own Prometheus endpoint (queue metrics) for the local Prometheus: one line saying
-    whether it answers and, if not, how to turn it on. Never enables the plugin on the running
-    broker: enabling it live restarts the management agent it shares with the management API,
-    which then answers 500 until the broker restarts (seen with RabbitMQ 3.10). With
-    ``rabbitmq-plugins`` at hand it is enabled offline, for the broker's next start."""
+def ensure_prometheus_metrics() -> str:
+    """Whether RabbitMQ's own Prometheus endpoint (queue metrics) answers, for the local Prometheus;
+    if not, how to turn it on. The broker is the machine's, shared: its plugins are its operator's
+    to change, so this only tells (an online change restarts the management agent, and a plugins
+    file written by another user can leave the broker unable to read it)."""
     url = f"http://127.0.0.1:{RABBITMQ_METRICS_PORT}/metrics"
     if port_open("127.0.0.1", RABBITMQ_METRICS_PORT):
         return url
-    binary = find_rabbitmq_command("rabbitmq-plugins", path)
-    if binary is not None and subprocess.run(
-            [binary, "-q", "enable", "--offline", "rabbitmq_prometheus"], capture_output=True, text=True,
-            timeout=120, check=False).returncode == 0:
-        return f"not answering yet: rabbitmq_prometheus is enabled from the broker's next restart ({url})"
-    return f"not answering: `{_sudo()}rabbitmq-plugins enable rabbitmq_prometheus` serves the queue metrics ({url})"
+    return f"not answering: `{_sudo()}rabbitmq-plugins enable rabbitmq_prometheus` serves the queue metrics at {url}"
 
 
 def _sudo() -> str:

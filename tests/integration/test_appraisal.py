@@ -177,7 +177,7 @@ def test_a_promotion_for_the_agent_who_holds_the_next_positions_certificate_only
 def test_a_member_who_leaves_mid_cycle_is_kept_and_marked(harness, admin, appraisal):
     agent = hire_and_activate(harness, admin, "leaving.agent", ["agent"])
     call(harness, admin, "open_cycle", this_period("Cycle-L"))
-    with entrypoint_waiter(appraisal.container, "on_staff_changed"), harness.rpc(admin) as rpc:
+    with entrypoint_waiter(appraisal.container, "on_member_status_changed"), harness.rpc(admin) as rpc:
         rpc.staff.set_status(agent, "left")
     card = call(harness, admin, "get_scorecard", "Cycle-L", agent)
     assert card["left"] is True and card["member_status"] == "left"

@@ -92,3 +92,19 @@ def test_an_api_that_never_comes_fails_at_the_deadline(tmp_path):
     with pytest.raises(StackError, match="did not answer within 1 s"):
         ensure_management_api(f"http://guest:guest@127.0.0.1:{free_port()}", timeout=1, path=str(tmp_path))
     assert time.monotonic() - started < 10
+
+
+def test_the_plugins_file_it_rewrites_stays_readable_by_the_broker(tmp_path):
+    """The stack runs with umask 077 (.run/ is private); ``rabbitmq-plugins`` rewrites the broker's
+    enabled-plugins file, which the broker's own user must still read (else its management API
+    answers 500 until the file is mended)."""
+    plugins_file = tmp_path / "enabled_plugins"
+    binary = fake_plugins_command(tmp_path, f"""\
+        echo "[rabbitmq_management]." > {plugins_file}
+        """)
+    previous = os.umask(0o077)
+    try:
+        enable_management_plugin(str(binary))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(plugins_file.stat().st_mode) & 0o044 == 0o044

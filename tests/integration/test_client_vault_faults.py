@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from anchang_common.auth import Principal
 from anchang_common.db import make_engine
 from anchang_common.errors import DependencyUnavailable
+from anchang_common.testing.doubles import AuthDouble, EventsDouble, UnitOfWorkDouble
 from anchang_common.vault import VaultClient
 from client_vault.crypto import PII_KEY, PiiCipher
+from client_vault.permissions import PERMISSIONS
 from client_vault.service import Service
 from client_vault.settings import Settings
 from client_vault.storage import ClientStorage
@@ -89,41 +91,19 @@ class InterruptedVault:
         return self.client.rewrap_batch(key, items)
 
 
-class UnitOfWorkDouble:
-    """``self.unit_of_work`` minus the broker and the gate: commit, or roll back on failure."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def run_rpc(self, method_name, arguments, call, sensitive=()):
-        try:
-            result = call()
-            self.session.commit()
-        except BaseException:
-            self.session.rollback()
-            raise
-        return result
-
-    def commit(self):
-        self.session.commit()
-
-
-class Auth:
-    principal = Principal(staff_id="admin0", username="admin", roles=("admin",), status="active", version=1)
-
-
-class Events:
-    def dispatch(self, event_type, data):
-        pass
+ADMIN = Principal(staff_id="admin0", username="admin", roles=("admin",), status="active", version=1)
 
 
 def test_an_interrupted_rewrap_resumes_where_it_stopped(database_url, vault_server, service_tokens):
     engine = make_engine(database_url("client_vault"))
     vault = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["client_vault"]}, "client_vault")
     with Session(engine, expire_on_commit=False) as session:
+        auth, events = AuthDouble(ADMIN), EventsDouble()
+
         def worker(client):
-            return worker_factory(Service, store=ClientStorage(session), pii=PiiCipher(client), auth=Auth(),
-                                  events=Events(), settings=Settings(), unit_of_work=UnitOfWorkDouble(session))
+            return worker_factory(Service, store=ClientStorage(session), pii=PiiCipher(client), auth=auth,
+                                  events=events, settings=Settings(),
+                                  unit_of_work=UnitOfWorkDouble(session, auth.caller, events, PERMISSIONS))
         ids = [worker(vault).register_client(profile(phone=phone_number(n), name=f"客户{n}"))["client_id"]
                for n in range(5)]
         newest = worker(vault).rotate_key()["key_version"]

@@ -52,6 +52,11 @@ class ContractService(ServiceBase):
     def on_happened(self, envelope):
         self.db.execute(sa.insert(handled).values(event_id=envelope["event_id"]))
 
+    @event_handler("source", "happened")
+    def also_on_happened(self, envelope):
+        """A second handler of the same event in the same service: each runs once."""
+        self.db.execute(sa.insert(handled).values(event_id="also:" + envelope["event_id"]))
+
     @event_handler("source", "flaky")
     def on_flaky(self, envelope):
         attempts["flaky"] += 1
@@ -131,11 +136,12 @@ def test_an_event_delivered_twice_is_handled_once(harness, contract):
     dispatch = event_dispatcher({"AMQP_URI": harness.amqp_uri})
     envelope = make_envelope("source.happened", {"ticket_id": "t1"})
     for _ in range(2):
-        with entrypoint_waiter(service.container, "on_happened"):
+        with entrypoint_waiter(service.container, "on_happened"), \
+                entrypoint_waiter(service.container, "also_on_happened"):
             dispatch("source", "happened", envelope)
-    assert handled_ids(engine) == [envelope["event_id"]]
+    assert sorted(handled_ids(engine)) == sorted([envelope["event_id"], "also:" + envelope["event_id"]])
     assert sample(service, "anchang_event_handler_duration_seconds_count", event="source.happened",
-                  outcome="ok", service="contract") == handled_before + 2
+                  outcome="ok", service="contract") == handled_before + 4  # two deliveries, two handlers
 
 
 def test_a_handler_that_hits_an_outage_gets_the_event_again(harness, contract):

@@ -88,8 +88,10 @@ def test_login_takes_as_long_for_unknown_users_as_for_existing_ones(harness, adm
                 durations[kind].append(attempt(kind))
             if len(durations["existing"]) % 4 == 0:
                 rpc.staff.login("timing.one", PASSWORD)
-    existing, unknown = (statistics.median(durations[k]) for k in ("existing", "unknown"))
-    assert abs(existing - unknown) / max(existing, unknown) < 0.10, (existing, unknown)
+    # each pair ran back to back, so a busy machine slows both of a pair alike: their ratio, not the
+    # absolute times, is compared (without the dummy argon2 work an unknown user answers ~50x faster)
+    ratios = [e / u for e, u in zip(durations["existing"], durations["unknown"], strict=True)]
+    assert 0.8 < statistics.median(ratios) < 1.25, ratios
 
 
 def test_parallel_guesses_do_not_pass_the_lockout_limit(harness, admin, staff):

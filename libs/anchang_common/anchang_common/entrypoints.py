@@ -114,20 +114,21 @@ class WorkerScope:
             return idempotency.once(self.session, method_name, caller.identity, key, hashed, call)
         return self.run(once)
 
-    def run_handler(self, envelope, call):
-        """Handle ``envelope`` once: an event id already processed is skipped."""
+    def run_handler(self, envelope, call, handler):
+        """Handle ``envelope`` once per ``handler`` (the method's name): an event id that handler
+        already processed is skipped."""
         session = self.session
-        if already_processed(session, envelope["event_id"]):
+        if already_processed(session, envelope["event_id"], handler):
             return None
 
         def handle():
             result = call()
-            mark_processed(session, envelope)
+            mark_processed(session, envelope, handler)
             return result
         try:
             return self.run(handle)
         except sa_exc.IntegrityError:
-            if already_processed(session, envelope["event_id"]):
+            if already_processed(session, envelope["event_id"], handler):
                 return None  # a concurrent delivery of the same event won
             raise
 
@@ -243,13 +244,14 @@ class ReliableEventHandler(EventHandler):
 def event_handler(source_service, event_type, **kwargs):
     """Declare an idempotent handler of ``<source_service>.<event_type>``; it receives the envelope.
 
-    An event id already processed is skipped; the id is recorded in the handler's own transaction.
+    An event id this handler already processed is skipped; the id is recorded with the handler's name
+    in the handler's own transaction, so several handlers of one event in a service each run once.
     """
     def decorate(fn):
         @functools.wraps(fn)
         def idempotent(self, payload):
             envelope = parse_envelope(payload)
-            return self.unit_of_work.run_handler(envelope, lambda: fn(self, envelope))
+            return self.unit_of_work.run_handler(envelope, lambda: fn(self, envelope), fn.__name__)
         return ReliableEventHandler.decorator(source_service, event_type, **kwargs)(idempotent)
     return decorate
 

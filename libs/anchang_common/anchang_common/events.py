@@ -171,13 +171,19 @@ class Events(EventDispatcher):
         return len(rows)
 
 
-def already_processed(session, event_id):
+#: the handler of rows recorded before events were kept per handler: they count for every handler
+#: (a service had one handler per event type then)
+ANY_HANDLER = ""
+
+
+def already_processed(session, event_id, handler):
     return session.execute(
-        sa.select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
+        sa.select(processed_events.c.event_id).where(
+            processed_events.c.event_id == event_id, processed_events.c.handler.in_((handler, ANY_HANDLER)))
     ).first() is not None
 
 
-def mark_processed(session, envelope):
-    """Record the event as handled, in the handler's own transaction."""
+def mark_processed(session, envelope, handler):
+    """Record the event as handled by ``handler``, in the handler's own transaction."""
     session.execute(sa.insert(processed_events).values(
-        event_id=envelope["event_id"], event_type=envelope["type"], processed_at=utcnow()))
+        event_id=envelope["event_id"], handler=handler, event_type=envelope["type"], processed_at=utcnow()))

@@ -36,3 +36,32 @@ def idempotency_per_caller_downgrade():
         sa.Column("result", sa.JSON, nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
     )
+
+
+def processed_events_per_handler_upgrade():
+    """Processed events are kept per handler. Rows from before keep the handler ``""``, which counts
+    for every handler (there was one handler per event type in a service)."""
+    op.create_table(
+        "processed_events_new",
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("handler", sa.String(100), primary_key=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("processed_at", UtcDateTime(), nullable=False),
+    )
+    op.execute("INSERT INTO processed_events_new (event_id, handler, event_type, processed_at) "
+               "SELECT event_id, '', event_type, processed_at FROM processed_events")
+    op.drop_table("processed_events")
+    op.rename_table("processed_events_new", "processed_events")
+
+
+def processed_events_per_handler_downgrade():
+    op.create_table(
+        "processed_events_old",
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("processed_at", UtcDateTime(), nullable=False),
+    )
+    op.execute("INSERT INTO processed_events_old (event_id, event_type, processed_at) "
+               "SELECT event_id, MIN(event_type), MIN(processed_at) FROM processed_events GROUP BY event_id")
+    op.drop_table("processed_events")
+    op.rename_table("processed_events_old", "processed_events")

@@ -1,6 +1,6 @@
 """Tables every service keeps in its own database, whatever its business, defined once here.
 
-``processed_events``: ids of events already handled (handlers are idempotent).
+``processed_events``: ids of events already handled, per handler (handlers are idempotent).
 ``token_versions``: the newest access-token version per staff member (revocation, see ``gate``).
 ``idempotency_keys``: the first result of a create call per method, caller and key, with a hash of
 its arguments; returned again on a retry with the same key and arguments (``idempotency``).
@@ -18,6 +18,8 @@ COMMON = sa.MetaData()
 processed_events = sa.Table(
     "processed_events", COMMON,
     sa.Column("event_id", sa.String(64), primary_key=True),
+    # the handling method: two handlers of one event in a service each handle it once
+    sa.Column("handler", sa.String(100), primary_key=True),
     sa.Column("event_type", sa.String(100), nullable=False),
     sa.Column("processed_at", UtcDateTime(), nullable=False),
 )

@@ -3,15 +3,12 @@ staff events say of a member's status and position. A part of the appraisal serv
 
 Handlers are idempotent on the event id (``event_handler``) and derive nothing when an event
 arrives, so the KPIs (computed when asked, ``domain.kpis``) do not depend on the order of events.
-``processed_events`` is keyed by the event id alone: one handler per event type in this service, so
-``staff.changed`` has one handler doing revocation and the member's status both.
+``staff.changed`` has two handlers here, token revocation (``RevocationListener``) and the member's
+status; ``processed_events`` keeps each event per handler, so each runs once.
 """
 from anchang_common.base import RevocationListener
 from anchang_common.entrypoints import event_handler
 from appraisal import event_facts
-
-#: what token revocation does on ``staff.changed`` (the undecorated method of ``RevocationListener``)
-_follow_revocation = RevocationListener.on_staff_changed.__wrapped__
 
 
 class KpiFacts(RevocationListener):
@@ -74,10 +71,9 @@ class KpiFacts(RevocationListener):
                                status="active")
 
     @event_handler("staff", "changed")
-    def on_staff_changed(self, envelope):
-        """Token revocation (as in every service), then the member's status: a member who leaves
-        during an open cycle keeps the appraisal, marked ``left``."""
-        _follow_revocation(self, envelope)
+    def on_member_status_changed(self, envelope):
+        """The member's status (token revocation is ``RevocationListener``'s own handler): a member
+        who leaves during an open cycle keeps the appraisal, marked ``left``."""
         status = envelope["data"].get("status")
         if isinstance(status, str):
             self.store.note_member(event_facts.staff_id_of(envelope), event_facts.occurred_at(envelope),

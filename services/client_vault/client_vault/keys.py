@@ -22,7 +22,8 @@ class KeyRotation:
         Each batch is committed as soon as it is stored, so an interrupted rewrap keeps what it did;
         the next call selects only the rows still below the newest version and goes on from there.
         ``min_decryption_version`` is raised only once no row is left below the newest version."""
-        batch_size = schemas.parse_batch_size(batch_size)
+        # an optional argument sent as null takes its default (docs/contract/rpc.md#json-conventions)
+        batch_size = schemas.parse_batch_size(DEFAULT_REWRAP_BATCH if batch_size is None else batch_size)
         newest, min_version = self.pii.key_state()
         rewrapped = 0
         while values := self.store.values_below(newest, batch_size):

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 import phonenumbers
 
 from anchang_common.errors import ValidationError
+from anchang_common.parsing import MISSING as _MISSING
+from anchang_common.parsing import Problems as _Problems
 from client_vault import domain
 from client_vault.domain import Profile
 
@@ -25,15 +27,6 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _MOBILE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 PROFILE_KEYS = ("name", "phone", "id_number", "address", "source", "consent")
-_MISSING = object()
-
-
-class _Problems(dict):
-    def check(self):
-        if self:
-            raise ValidationError(self)
-
-
 def normalise_phone(value):
     """The E.164 form (``+8613800138000``) of a mainland mobile number written with spaces, dashes,
     dots, ``+86`` or ``0086``; ``None`` when it is not one."""

@@ -5,11 +5,18 @@ field path the caller sent (e.g. ``position.scorecard.criteria[1].weight``) to w
 expected. Messages never repeat a submitted value: candidates' data is personal.
 """
 
-import math
 import re
 from datetime import date
 
 from anchang_common.errors import ValidationError
+from anchang_common.parsing import MISSING as _MISSING
+from anchang_common.parsing import Problems as _Problems
+from anchang_common.parsing import is_number as _is_number
+from anchang_common.parsing import read_choice as _choice
+from anchang_common.parsing import read_date as _date
+from anchang_common.parsing import read_int as _int
+from anchang_common.parsing import read_object as _object
+from anchang_common.parsing import read_text as _text
 from anchang_common.types import utc_today
 from staff import domain
 from staff.domain import Applicant, Criterion, Requirements, Scorecard
@@ -21,80 +28,15 @@ CODE_EXPECTED = "must be 2-64 characters: letters, digits, '_' or '-', starting 
 MAX_PASSWORD = 200
 CRITERION_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,31}")
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MIN_AGE, MAX_AGE = 16, 70
 MAX_TITLE, MAX_NAME, MAX_ID, MAX_TEXT = 200, 100, 64, 200
 
-_MISSING = object()
-
-
-class _Problems(dict):
-    """field path -> problem; ``check()`` raises them all at once."""
-
-    def check(self):
-        if self:
-            raise ValidationError(self)
-
-
 # --- field readers: each returns the parsed value, or None after recording a problem --------
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value):
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def _object(problems, field, value):
-    if isinstance(value, dict):
-        return value
-    problems[field] = "required" if value is _MISSING or value is None else "must be an object"
-    return None
-
-
-def _text(problems, field, value, max_len, pattern=None, expected=None):
-    """A string of 1..max_len characters (after stripping), matching ``pattern`` if given."""
-    if value is _MISSING or value is None:
-        problems[field] = "required"
-        return None
-    text = value.strip() if isinstance(value, str) else None
-    if not text or len(text) > max_len or (pattern and not pattern.fullmatch(value)):
-        problems[field] = expected or f"must be a non-empty string of at most {max_len} characters"
-        return None
-    return text
-
-
-def _int(problems, field, value, low, high=None):
-    if _is_int(value) and value >= low and (high is None or value <= high):
-        return value
-    problems[field] = (f"must be an integer between {low} and {high}" if high is not None
-                       else f"must be an integer of at least {low}")
-    return None
-
 
 def _number(problems, field, value, low, high):
     if _is_number(value) and low <= value <= high:
         return float(value)
     problems[field] = f"must be a number between {low} and {high}"
-    return None
-
-
-def _choice(problems, field, value, choices):
-    if isinstance(value, str) and value in choices:
-        return value
-    problems[field] = "must be one of: " + ", ".join(choices)
-    return None
-
-
-def _date(problems, field, value):
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems[field] = "must be a date as YYYY-MM-DD"
     return None
 
 

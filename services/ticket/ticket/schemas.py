@@ -9,6 +9,13 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from anchang_common.errors import ValidationError
+from anchang_common.logs import redact
+from anchang_common.parsing import MISSING as _MISSING
+from anchang_common.parsing import Problems as _Problems
+from anchang_common.parsing import read_choice as _choice
+from anchang_common.parsing import read_int as _int
+from anchang_common.parsing import read_object as _object
+from anchang_common.parsing import read_text as _text
 from ticket import domain, sla
 from ticket.calendar import WEEKDAYS, every_day, parse_clock
 
@@ -23,47 +30,15 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_HOURS = ("09:00", "18:00")
 FILTERS = ("state", "category", "priority", "assignee_id", "client_id", "limit")
 MAX_LIST = 500
-_MISSING = object()
-
-
-class _Problems(dict):
-    """field path -> problem; ``check()`` raises them all at once."""
-
-    def check(self):
-        if self:
-            raise ValidationError(self)
-
-
-def _object(problems, field, value):
-    if isinstance(value, dict):
-        return value
-    problems[field] = "required" if value is _MISSING or value is None else "must be an object"
-    return None
-
-
-def _text(problems, field, value, max_len, pattern=None, expected=None):
-    if value is _MISSING or value is None:
-        problems[field] = "required"
+def _subject(problems, value):
+    """The subject is shown to every member and kept in ticket's own table, so it may not carry
+    customer information: anything shaped like a phone or ID number is refused (the description is
+    where the customer's words go, encrypted by client_vault)."""
+    subject = _text(problems, "ticket.subject", value, MAX_SUBJECT)
+    if subject is not None and redact(subject) != subject:
+        problems["ticket.subject"] = "must not contain phone or ID numbers (put customer details in the description)"
         return None
-    text = value.strip() if isinstance(value, str) else None
-    if not text or len(text) > max_len or (pattern and not pattern.fullmatch(value)):
-        problems[field] = expected or f"must be a non-empty string of at most {max_len} characters"
-        return None
-    return text if pattern is None else value
-
-
-def _choice(problems, field, value, choices):
-    if isinstance(value, str) and value in choices:
-        return value
-    problems[field] = "must be one of: " + ", ".join(choices)
-    return None
-
-
-def _int(problems, field, value, low, high):
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-        return value
-    problems[field] = f"must be an integer between {low} and {high}"
-    return None
+    return subject
 
 
 def _id(problems, field, value):
@@ -188,7 +163,7 @@ def parse_new_ticket(data):
         "priority": _choice(problems, "ticket.priority", data.get("priority", "normal"), domain.PRIORITIES),
         "channel": _text(problems, "ticket.channel", data.get("channel", _MISSING), 32, CHANNEL,
                          "must be 1-32 lowercase letters, digits or '_' (phone, walk_in, wechat, ...)"),
-        "subject": _text(problems, "ticket.subject", data.get("subject", _MISSING), MAX_SUBJECT),
+        "subject": _subject(problems, data.get("subject", _MISSING)),
     }
     description = _text(problems, "ticket.description", data.get("description", _MISSING), MAX_TEXT)
     unknown = set(data) - {*fields, "description"}

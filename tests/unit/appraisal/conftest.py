@@ -11,65 +11,12 @@ from nameko.testing.services import worker_factory
 from sqlalchemy.orm import Session
 
 from anchang_common.auth import Principal
-from anchang_common.events import already_processed, make_envelope, mark_processed
-from anchang_common.permissions import Caller, authorize
+from anchang_common.testing.doubles import AuthDouble, EventsDouble, UnitOfWorkDouble
 from appraisal.models import Base
 from appraisal.permissions import PERMISSIONS
 from appraisal.service import Service
 from appraisal.settings import Settings
 from appraisal.storage import AppraisalStorage
-
-
-class UnitOfWorkDouble:
-    """What ``self.unit_of_work`` does, minus the broker: the permission table, then commit and
-    publish, or roll back and drop the events; handlers skip an event id already processed."""
-
-    def __init__(self, session, caller, events):
-        self.session, self.caller, self.events = session, caller, events
-
-    def run_rpc(self, method_name, arguments, call, sensitive=()):
-        authorize(PERMISSIONS[method_name], self.caller, arguments)
-        return self.run(call)
-
-    def run_handler(self, envelope, call):
-        if already_processed(self.session, envelope["event_id"]):
-            return None
-
-        def handle():
-            call()
-            mark_processed(self.session, envelope)
-        return self.run(handle)
-
-    def run(self, call):
-        try:
-            result = call()
-            self.session.commit()
-        except BaseException:
-            self.session.rollback()
-            self.events.pending.clear()
-            raise
-        self.events.published.extend(self.events.pending)
-        self.events.pending.clear()
-        return result
-
-
-class EventsDouble:
-    """``self.events``: keeps what was dispatched; the envelope check refuses anything but ids."""
-
-    def __init__(self):
-        self.pending, self.published = [], []
-
-    def dispatch(self, event_type, data):
-        self.pending.append(make_envelope(event_type, data))
-
-    def of(self, event_type):
-        return [e["data"] for e in self.published if e["type"] == event_type]
-
-
-class AuthDouble:
-    def __init__(self, principal):
-        self.principal = principal
-        self.caller = Caller(principal=principal)
 
 
 class StaffDouble:
@@ -119,7 +66,7 @@ class AppraisalWorld:
         auth = AuthDouble(who)
         return worker_factory(
             Service, store=AppraisalStorage(self.session), auth=auth, events=self.events, staff=self.staff,
-            settings=Settings(), unit_of_work=UnitOfWorkDouble(self.session, auth.caller, self.events))
+            settings=Settings(), unit_of_work=UnitOfWorkDouble(self.session, auth.caller, self.events, PERMISSIONS))
 
     def handler(self):
         """A worker as the broker runs handlers: no caller."""

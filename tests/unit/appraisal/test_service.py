@@ -200,8 +200,8 @@ def test_a_member_who_leaves_is_marked_by_the_staff_event_while_the_cycle_is_ope
     changed = {"staff_id": "ann", "token_version": 3, "status": "left", "roles": ["agent"]}
     earlier = {"staff_id": "ann", "token_version": 2, "status": "active", "roles": ["agent"]}
     worker = world.handler()
-    worker.on_staff_changed(make_envelope("staff.changed", changed) | {"occurred_at": "2026-03-10T00:00:00+00:00"})
-    worker.on_staff_changed(make_envelope("staff.changed", earlier) | {"occurred_at": "2026-03-09T00:00:00+00:00"})
+    for data, at in ((changed, "2026-03-10T00:00:00+00:00"), (earlier, "2026-03-09T00:00:00+00:00")):
+        worker.on_member_status_changed(make_envelope("staff.changed", data) | {"occurred_at": at})
     card = world.as_(BOSS).get_scorecard("2026-03", "ann")
     assert card["member_status"] == "left" and card["left"] is True
 

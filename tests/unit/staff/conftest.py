@@ -2,7 +2,6 @@
 over a temporary SQLite database created from the models, the real domain and permission table, and
 small explicit doubles for what needs a broker or Vault: the unit of work, ``auth`` and ``events``."""
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,10 +9,8 @@ from nameko.testing.services import worker_factory
 from sqlalchemy.orm import Session
 
 from anchang_common.auth import Principal
-from anchang_common.events import make_envelope
-from anchang_common.permissions import Caller, authorize
 from anchang_common.revocation import check_current
-from anchang_common.types import utcnow
+from anchang_common.testing.doubles import AuthDouble, EventsDouble, UnitOfWorkDouble
 from staff.models import Base, Staff
 from staff.passwords import hash_password
 from staff.permissions import PERMISSIONS
@@ -24,57 +21,9 @@ from staff.storage import StaffStorage
 ADMIN_PASSWORD = "correct-horse-42"
 
 
-class UnitOfWorkDouble:
-    """What ``self.unit_of_work`` does, minus the broker: the gate's checks (token version, the
-    permission table), then commit and publish, or roll back and drop the events."""
-
-    def __init__(self, session, caller, events):
-        self.session, self.caller, self.events = session, caller, events
-
-    def run_rpc(self, method_name, arguments, call, sensitive=()):
-        permission = PERMISSIONS[method_name]
-        principal = self.caller.principal
-        if not permission.public and principal is not None:  # staff keeps the versions itself
-            check_current(self.session, principal, authoritative=True, fetch=None)
-        authorize(permission, Caller() if permission.public else self.caller, arguments)
-        return self.run(call)
-
-    def run(self, call):
-        try:
-            result = call()
-            self.session.commit()
-        except BaseException:
-            self.session.rollback()
-            self.events.pending.clear()
-            raise
-        self.events.published.extend(self.events.pending)
-        self.events.pending.clear()
-        return result
-
-
-class EventsDouble:
-    """``self.events``: keeps what was dispatched; the envelope check refuses anything but ids."""
-
-    def __init__(self):
-        self.pending, self.published = [], []
-
-    def dispatch(self, event_type, data):
-        self.pending.append(make_envelope(event_type, data))
-
-    def of(self, event_type):
-        return [e["data"] for e in self.published if e["type"] == event_type]
-
-
-class AuthDouble:
-    """``self.auth``: the caller as a verified token would give it; ``issue`` returns the principal
-    itself as the token, so tests can act as the member a login opened a session for."""
-
-    def __init__(self, principal):
-        self.principal = principal
-        self.caller = Caller(principal=principal)
-
-    def issue(self, principal):
-        return principal, utcnow() + timedelta(hours=1)
+def check_version(session, principal):
+    """staff keeps the token versions itself (its gate is authoritative)."""
+    check_current(session, principal, authoritative=True, fetch=None)
 
 
 class StaffWorld:
@@ -87,7 +36,7 @@ class StaffWorld:
         auth = AuthDouble(principal)
         return worker_factory(
             Service, store=StaffStorage(self.session), auth=auth, events=self.events, settings=self.settings,
-            unit_of_work=UnitOfWorkDouble(self.session, auth.caller, self.events))
+            unit_of_work=UnitOfWorkDouble(self.session, auth.caller, self.events, PERMISSIONS, check_version))
 
     def principal(self, staff_id, **changes):
         """The principal a fresh token of ``staff_id`` would carry."""
