@@ -41,13 +41,18 @@ def cell(value):
     return Text(str(value))
 
 
+#: ids are 32 characters: kept on one line, so that they can be copied
+ID_WIDTH = 32
+
+
 def table(title, headers, rows, caption=None):
-    """``headers``: column names; a name ending in ``#`` is numeric (right-aligned, the ``#`` dropped)."""
+    """``headers``: column names; a name ending in ``#`` is numeric (right-aligned, the ``#`` dropped);
+    one ending in ``id`` holds ids, kept whole."""
     shown = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
     for header in headers:
-        numeric = header.endswith("#")
+        numeric, ids = header.endswith("#"), header.endswith("id")
         shown.add_column(header.rstrip("#"), justify="right" if numeric else "left", overflow="fold",
-                         no_wrap=numeric)
+                         no_wrap=numeric or ids, min_width=ID_WIDTH if ids else None)
     for row in rows:
         shown.add_row(*(cell(value) for value in row))
     stdout().print(shown)

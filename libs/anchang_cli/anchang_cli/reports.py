@@ -12,7 +12,7 @@ def sla_rows(report, names=None):
                      resolution["compliance_percent"], resolution["median_business_minutes"],
                      resolution["p90_business_minutes"], group["breaches"], group["mean_satisfaction"],
                      group["satisfaction_responses"]))
-    return rows
+    return sorted(rows, key=lambda row: str(row[0]))
 
 
 SLA_HEADERS = [None, "tickets#", "resolved#", "1st resp. met %#", "1st resp. median#", "1st resp. p90#",
