@@ -138,6 +138,8 @@ def _onboard(calls, stage, trainer, members, crew, rng):
     own_doors = [calls.door(session["token"]) for session in first]
     changed = stage.run([lambda d=d, m=m: d.send("staff", "change_password", m.first_password, m.password)
                          for d, m in zip(own_doors, members, strict=True)])
+    for door in own_doors:  # the one-time sessions ended with the password change
+        door.close()
     doors = [calls.door(session["token"]) for session in changed]
     stage.run([lambda d=d: d.send("staff", "acknowledge_security_rules") for d in doors])
     rounds = {}  # attempt number -> [(member, module, score)]: one member's attempts one after the other
@@ -156,6 +158,8 @@ def _onboard(calls, stage, trainer, members, crew, rng):
     inactive = sorted(name for name, state in status.items() if state != "active")
     if inactive:
         raise DemoFailed(f"still onboarding after their training: {', '.join(inactive)}")
+    for door in doors:  # activation ended the onboarding sessions: they log in again
+        door.close()
     sessions = stage.run([lambda m=m: anonymous.send("staff", "login", m.username, m.password) for m in members])
     for member, session in zip(members, sessions, strict=True):
         member.door = calls.door(session["token"])
