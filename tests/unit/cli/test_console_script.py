@@ -60,3 +60,16 @@ def test_the_demo_says_where_the_admin_password_comes_from(run):
 def test_a_bad_option_is_a_usage_error(run):
     result = run("sla", "report", "--by", "weekday")
     assert result.returncode == 2 and "weekday" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_shell_completion_knows_commands_and_the_contracts_choices(tmp_path):
+    """What ``anchang --install-completion`` wires into the shell: Tab completes commands and choices."""
+    def complete(words, index):
+        env = dict(os.environ, _ANCHANG_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(index))
+        return subprocess.run([str(ANCHANG)], env=env, capture_output=True, text=True, timeout=60).stdout.split()
+
+    assert complete("anchang ti", 1) == ["ticket"]
+    assert complete("anchang ticket list --category ", 4) == ["inquiry", "complaint", "after_sales", "repair"]
+    assert complete("anchang client reveal c1 --purpose ", 5) == [
+        "ticket_handling", "follow_up", "client_request", "complaint_investigation", "legal_obligation"]
+    assert "--install-completion" in subprocess.run([str(ANCHANG), "--help"], capture_output=True, text=True).stdout
