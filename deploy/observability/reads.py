@@ -118,8 +118,8 @@ def rules(root: Path = Path(".")) -> list[dict]:
 
 
 def expressions(root: Path = Path(".")) -> list[tuple[str, str, set[str]]]:
-    """``(where, expr, labels shown)`` of every alert and every dashboard target (recording rules
-    are read through what reads their series)."""
+    """``(where, expr, labels shown)`` of every alert and every dashboard target (the recording
+    rules' own expressions are read by ``metrics_read``)."""
     found = []
     for rule in rules(root):
         if "alert" in rule:

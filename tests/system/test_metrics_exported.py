@@ -96,6 +96,7 @@ def poll(what, check, timeout):
         time.sleep(1)
 
 
+@pytest.mark.timeout(600)  # a breach cannot come sooner than a minute after the ticket opened
 def test_every_series_the_rules_and_dashboards_read_is_exported_with_its_labels(stack, rabbit_config, dialect):
     people = ServiceHarness(None, None, rabbit_config["AMQP_URI"])  # its RPC proxies only
     with people.rpc() as rpc:
