@@ -142,6 +142,30 @@ def test_staff_stopped_a_ticket_still_opens_unassigned_and_at_risk(harness, admi
         assert rpc.ticket.get_ticket(opened["ticket_id"])["assignee_id"] is None
 
 
+def test_new_tickets_go_to_the_least_loaded_agent_as_staff_counts_them_from_ticket_events(
+        harness, admin, ticket, dialect):
+    first = member(harness, admin, "wang.agent", ["agent"], ["repair"])
+    second = member(harness, admin, "zhao.agent", ["agent"], ["repair"])
+    staff = harness.services["staff"]
+    with harness.rpc(admin) as rpc:
+        client_id = rpc.client_vault.register_client(profile())["client_id"]
+
+    def open_one():
+        with entrypoint_waiter(staff.container, "on_ticket_assigned"), harness.rpc(admin) as rpc:
+            return rpc.ticket.open_ticket(new_ticket(client_id, "repair"))
+
+    one, two = open_one(), open_one()  # both free: the tie goes to the lower staff id, then the other
+    assert {one["assignee_id"], two["assignee_id"]} == {first.staff_id, second.staff_id}
+    with entrypoint_waiter(staff.container, "on_ticket_resolved"), harness.rpc(admin) as rpc:
+        rpc.ticket.respond(two["ticket_id"], MESSAGE)
+        rpc.ticket.resolve(two["ticket_id"], RESOLUTION)
+    three = open_one()  # the second's agent is free again (a tie would have gone to the first's)
+    assert three["assignee_id"] == two["assignee_id"]
+    with harness.rpc(admin) as rpc:
+        loads = {a["staff_id"]: a["load"] for a in rpc.staff.available_agents("repair")}
+    assert loads == {first.staff_id: 1, second.staff_id: 1}
+
+
 # --- ticket and appraisal -----------------------------------------------------------------------
 def kpis_of(card):
     return {k["key"]: k for d in card["dimensions"] for k in d["kpis"]}
