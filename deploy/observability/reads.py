@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import promql_parser as promql
@@ -44,9 +44,12 @@ class Read:
 
     labels: set[str] = field(default_factory=set)
     values: dict[str, set[str]] = field(default_factory=dict)
+    #: the alerts and panels that read it (directly or through a recorded series)
+    readers: set[str] = field(default_factory=set)
 
-    def add(self, labels: Iterable[str], values: dict[str, set[str]]) -> None:
+    def add(self, labels: Iterable[str], values: dict[str, set[str]], reader: str) -> None:
         self.labels |= set(labels)
+        self.readers.add(reader)
         for label, asked in values.items():
             self.values.setdefault(label, set()).update(asked)
 
@@ -58,18 +61,19 @@ class Use:
     name: str
     labels: frozenset[str]
     values: tuple[tuple[str, str], ...]  # (label, value) of its equality matchers
+    reader: str = ""  # the alert, panel or recording rule whose expression it is
 
 
 def parse(expr: str):
     return promql.parse(GRAFANA_RANGES.sub("5m", expr))
 
 
-def uses(expr: str, shown: Iterable[str] = ()) -> list[Use]:
+def uses(expr: str, shown: Iterable[str] = (), reader: str = "") -> list[Use]:
     """The selectors of ``expr`` with the labels used on each; ``shown``: labels a legend or a
     summary prints from the result."""
     found: list[Use] = []
     _visit(parse(expr), frozenset(shown), found)
-    return found
+    return [replace(use, reader=reader) for use in found]
 
 
 def _visit(node, around: frozenset[str], found: list[Use]) -> None:
@@ -140,21 +144,21 @@ def metrics_read(root: Path = Path(".")) -> dict[str, Read]:
     dashboards under ``root`` read of it, for every series Anchang's services must export."""
     recorded = {rule["record"]: rule["expr"] for rule in rules(root) if "record" in rule}
     reads: dict[str, Read] = {}
-    pending = [use for _, expr, shown in expressions(root) for use in uses(expr, shown)]
-    pending += [use for expr in recorded.values() for use in uses(expr)]
+    pending = [use for reader, expr, shown in expressions(root) for use in uses(expr, shown, reader)]
+    pending += [use for name, expr in recorded.items() for use in uses(expr, reader=f"record {name}")]
     carried = set()
     while pending:
         use = pending.pop()
         if use.name in recorded:  # carried to the series the rule reads, once per distinct use
             if use not in carried:
                 carried.add(use)
-                pending += [Use(u.name, u.labels, u.values + use.values)
-                            for u in uses(recorded[use.name], use.labels)]
+                pending += [replace(u, values=u.values + use.values)
+                            for u in uses(recorded[use.name], use.labels, use.reader)]
             continue
         if NOT_OURS.match(use.name):
             continue
         values: dict[str, set[str]] = {}
         for label, value in use.values:
             values.setdefault(label, set()).add(value)
-        reads.setdefault(use.name, Read()).add(use.labels, values)
+        reads.setdefault(use.name, Read()).add(use.labels, values, use.reader)
     return reads

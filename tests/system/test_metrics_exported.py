@@ -73,14 +73,15 @@ def unmet(reads, series):
     for name, read in sorted(reads.items()):
         samples = series.get(name)
         if not samples:
-            problems[name] = "not exported"
+            problems[name] = {"not exported; read by": sorted(read.readers)[:5]}
             continue
         missing = {label for labels in samples for label in read.labels if label not in labels}
         unseen = {label: sorted(values - {labels.get(label) for labels in samples})
                   for label, values in read.values.items()}
         unseen = {label: values for label, values in unseen.items() if values}
         if missing or unseen:
-            problems[name] = {"labels missing": sorted(missing), "values never exported": unseen}
+            problems[name] = {"labels missing": sorted(missing), "values never exported": unseen,
+                              "read by": sorted(read.readers)[:5]}
     return problems
 
 

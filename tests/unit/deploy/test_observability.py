@@ -117,3 +117,4 @@ def test_what_is_read_of_a_recorded_series_is_read_of_the_series_behind_it(tmp_p
     assert set(reads) == {"errors_total"}  # up and rabbitmq_* are not Anchang's; the recorded series is no metric
     assert reads["errors_total"].labels == {"service", "region", "method"}
     assert reads["errors_total"].values == {"service": {"ticket"}}
+    assert reads["errors_total"].readers == {"alert Burning", "d.json: None", "record service:errors:ratio_rate5m"}
