@@ -12,14 +12,14 @@ NODE_STAMPS := $(foreach d,$(NODE_DIRS),$(d)/node_modules/.installed)
 K8S_VENV := .venv-k8s
 K8S_STAMP := $(K8S_VENV)/.installed
 
-.PHONY: venv k8s-tools k8s-generate node-deps contract run stop status logs test test-unit fuzz bench lint migrate clean
+.PHONY: venv k8s-tools k8s-generate node-deps contract run stop status logs demo test test-unit fuzz bench lint migrate clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt libs/anchang_common/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) clients/python/pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt libs/anchang_common/pyproject.toml libs/anchang_cli/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip install -q --no-deps -e libs/anchang_common $(foreach s,$(SERVICES),-e services/$(s)) -e clients/python
+	$(PY) -m pip install -q --no-deps -e libs/anchang_common -e libs/anchang_cli $(foreach s,$(SERVICES),-e services/$(s)) -e clients/python
 	touch $@
 
 k8s-tools: $(K8S_STAMP)
@@ -55,6 +55,11 @@ status: venv
 
 logs:
 	tail -n 50 -F .run/logs/*.log
+
+# a realistic day of a sales site on the stack `make run` started (docs/cli.md#make-demo);
+# DEMO_ARGS="--json" or "--tickets 100" etc. are passed to `anchang demo`
+demo: venv
+	$(VENV)/bin/anchang demo $(DEMO_ARGS)
 
 migrate: venv
 	$(foreach s,$(SERVICES),$(PY) -m anchang_common.migrations $(s) &&) true

@@ -148,7 +148,10 @@ def test_reveal_rules_over_the_real_broker(harness, people, dialect):
         (ids["agent"], "agent", "reveal", "allowed", None),
         (ids["agent"], "agent", "notes", "allowed", None),
         (ids["supervisor"], "supervisor", "reveal", "allowed", None),
-        (ids["supervisor"], "supervisor", "export", "allowed", None)]
+        (ids["supervisor"], "supervisor", "export", "allowed", None),
+        # admin may ask like anyone; the refusals are in the audit log too
+        (ids["admin"], None, "reveal", "refused", "no_reveal_role"),
+        (ids["admin"], None, "export", "refused", "no_reveal_role")]
     assert entries[0]["purpose"] == "ticket_handling" and entries[0]["fields"] == ["phone"]
 
     ticket.container.kill()  # ticket gone: never allowed, DependencyUnavailable

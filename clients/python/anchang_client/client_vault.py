@@ -153,7 +153,7 @@ class ClientVaultClient:
         return call(self._proxy, 'erase_client', {'client_id': client_id, 'reason': reason})
 
     def export_client(self, client_id: str, purpose: Literal['ticket_handling', 'follow_up', 'client_request', 'complaint_investigation', 'legal_obligation']) -> ClientExport:
-        """Supervisor: the client's whole record in plaintext, for their own access request (audited). Callers: `supervisor`."""
+        """Supervisor: the client's whole record in plaintext, for their own access request (audited). Callers: any active member."""
         return call(self._proxy, 'export_client', {'client_id': client_id, 'purpose': purpose})
 
     def find_by_phone(self, phone: str) -> MaskedClient:
@@ -165,7 +165,7 @@ class ClientVaultClient:
         return call(self._proxy, 'get_client', {'client_id': client_id})
 
     def get_notes(self, client_id: str, purpose: Literal['ticket_handling', 'follow_up', 'client_request', 'complaint_investigation', 'legal_obligation']) -> list[Note]:
-        """The client's notes in plaintext, oldest first; allowed and audited as a reveal. Callers: `supervisor`, `agent`."""
+        """The client's notes in plaintext, oldest first; allowed and audited as a reveal. Callers: any active member."""
         return call(self._proxy, 'get_notes', {'client_id': client_id, 'purpose': purpose})
 
     def import_clients(self, rows: list[Profile], *, idempotency_key: str | None = None) -> ImportClientsResult:
@@ -177,7 +177,7 @@ class ClientVaultClient:
         return call(self._proxy, 'register_client', {'profile': profile, 'idempotency_key': idempotency_key}, optional=('idempotency_key',))
 
     def reveal(self, client_id: str, fields: list[Literal['name', 'phone', 'id_number', 'address']], purpose: Literal['ticket_handling', 'follow_up', 'client_request', 'complaint_investigation', 'legal_obligation']) -> RevealResult:
-        """Supervisor, or the agent of an open ticket of the client: the asked fields in plaintext (audited). Callers: `supervisor`, `agent`."""
+        """Supervisor, or the agent of an open ticket of the client: the asked fields in plaintext (audited). Callers: any active member."""
         return call(self._proxy, 'reveal', {'client_id': client_id, 'fields': fields, 'purpose': purpose})
 
     def rewrap(self, *, batch_size: int | None = None) -> RewrapResult:

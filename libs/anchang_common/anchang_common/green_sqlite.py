@@ -4,10 +4,25 @@ blocks the hub, and each statement is one hand-off to the pool, not one per DB-A
 ``GreenConnection(sqlite3_connection)`` is a DB-API connection whose cursors execute *and fetch* in
 one pool call and serve the rows from memory (results here are small: SQLite is the development
 database); commit and rollback are one pool call each, and skipped when no transaction is open.
+
+One sqlite3 connection is never used by two pool threads at once (a lock per connection, taken
+inside the pool thread): a worker killed while its statement runs leaves that statement running in
+the pool, and the rollback or close that its teardown sends would otherwise run beside it on
+another pool thread — which can crash the process inside SQLite.
 """
 from collections import deque
 
-from eventlet import tpool
+from eventlet import patcher, tpool
+
+_RealLock = patcher.original("threading").Lock
+
+
+def _locked(lock, call):
+    """``call()`` on a pool thread while holding ``lock`` (a real OS lock, not a green one)."""
+    def run():
+        with lock:
+            return call()
+    return tpool.execute(run)
 
 
 class BufferedCursor:
@@ -15,8 +30,9 @@ class BufferedCursor:
 
     arraysize = 1
 
-    def __init__(self, connection):
+    def __init__(self, connection, lock):
         self._connection = connection
+        self._lock = lock
         self._rows = deque()
         self.description = None
         self.rowcount = -1
@@ -31,7 +47,7 @@ class BufferedCursor:
                 return cursor.description, rows, cursor.rowcount, cursor.lastrowid
             finally:
                 cursor.close()
-        self.description, rows, self.rowcount, self.lastrowid = tpool.execute(run)
+        self.description, rows, self.rowcount, self.lastrowid = _locked(self._lock, run)
         self._rows = deque(rows)
         return self
 
@@ -66,20 +82,21 @@ class GreenConnection:
 
     def __init__(self, connection):
         object.__setattr__(self, "_connection", connection)
+        object.__setattr__(self, "_lock", _RealLock())
 
     def cursor(self):
-        return BufferedCursor(self._connection)
+        return BufferedCursor(self._connection, self._lock)
 
     def commit(self):
         if self._connection.in_transaction:
-            tpool.execute(self._connection.commit)
+            _locked(self._lock, self._connection.commit)
 
     def rollback(self):
         if self._connection.in_transaction:
-            tpool.execute(self._connection.rollback)
+            _locked(self._lock, self._connection.rollback)
 
     def close(self):
-        tpool.execute(self._connection.close)
+        _locked(self._lock, self._connection.close)
 
     def __getattr__(self, name):
         return getattr(self._connection, name)

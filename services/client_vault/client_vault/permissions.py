@@ -1,15 +1,18 @@
 """Who may call each method of ``client_vault`` (rendered into docs/permissions.md).
 
 Disclosing plaintext (``reveal``, ``get_notes``, ``export_client``) is never an ``admin`` right by
-that role alone; the per-client rules need the data and other services' answers, so the method
-enforces them (``client_vault.disclosure``) and audits every refusal."""
+that role alone. Any active member may *ask*: the method decides (``client_vault.disclosure``) and
+audits every answer, so that an admin's, an hr's or an auditor's attempt is in the audit log and the
+refused-reveals metric too, not only turned away at the gate."""
 from anchang_common.permissions import PermissionTable, allow
 
-PER_CLIENT = ("an agent only while `ticket.has_open_assignment` says the client has an open ticket assigned "
-              "to them; the member's information-security acknowledgment current; at most "
-              "`REVEAL_LIMIT_PER_HOUR` distinct clients an hour")
-SUPERVISOR_ONLY = ("the member's information-security acknowledgment current; at most `REVEAL_LIMIT_PER_HOUR` "
-                   "distinct clients an hour")
+PER_CLIENT = ("any member may ask; the method decides and audits: a `supervisor`, or an `agent` only while "
+              "`ticket.has_open_assignment` says the client has an open ticket assigned to them; the member's "
+              "information-security acknowledgment current; at most `REVEAL_LIMIT_PER_HOUR` distinct clients "
+              "an hour; anyone else (`admin` included) is refused, and the refusal audited")
+SUPERVISOR_ONLY = ("any member may ask; the method decides and audits: a `supervisor` only; the member's "
+                   "information-security acknowledgment current; at most `REVEAL_LIMIT_PER_HOUR` distinct "
+                   "clients an hour; anyone else (`admin` included) is refused, and the refusal audited")
 
 PERMISSIONS = PermissionTable({
     "register_client": allow(),
@@ -17,9 +20,9 @@ PERMISSIONS = PermissionTable({
     "get_client": allow(),
     "update_client": allow(),
     "add_note": allow(),
-    "reveal": allow("supervisor", "agent", admin_inherits=False, notes=(PER_CLIENT,)),
-    "get_notes": allow("supervisor", "agent", admin_inherits=False, notes=(PER_CLIENT,)),
-    "export_client": allow("supervisor", admin_inherits=False, notes=(SUPERVISOR_ONLY,)),
+    "reveal": allow(notes=(PER_CLIENT,)),
+    "get_notes": allow(notes=(PER_CLIENT,)),
+    "export_client": allow(notes=(SUPERVISOR_ONLY,)),
     "import_clients": allow("supervisor"),
     "rotate_key": allow("admin"),
     "rewrap": allow("admin"),

@@ -1,0 +1,4 @@
+"""``python -m anchang_cli`` is the ``anchang`` command."""
+from anchang_cli.app import main
+
+main()
