@@ -72,12 +72,19 @@ def to_contract_error(error, call_id):
     return InternalError(call_id)
 
 
+#: a field path as ValidationError messages name them (``profile.phone``, ``rows[3].name``)
+_FIELD_PATH = re.compile(r"[a-z_][a-z0-9_]{0,39}(\.[a-z_][a-z0-9_]{0,39}|\[[0-9]{1,6}\]){0,8}")
+REFUSED_FURTHER_ON = "refused by a service this call needs"
+
+
 def remote_validation_errors(message):
-    """``{field: problem}`` of a called service's ``ValidationError`` message (the format of
-    ``errors.ValidationError``: ``invalid input: a: problem; b: problem``, fields and rules, never values)."""
+    """The fields a called service's ``ValidationError`` message names (``invalid input: a: problem;
+    b: problem``), each ``REFUSED_FURTHER_ON``: only what looks like a field path is repeated, none of
+    the called service's words, so nothing a caller sent can come back through them."""
     detail = (message or "").partition("invalid input: ")[2]
-    errors = dict(part.partition(": ")[::2] for part in detail.split("; ") if part)
-    return errors or {"arguments": "refused by a service this call needs"}
+    fields = [part.partition(": ")[0] for part in detail.split("; ") if part]
+    named = {field: REFUSED_FURTHER_ON for field in fields if _FIELD_PATH.fullmatch(field)}
+    return named or {"arguments": REFUSED_FURTHER_ON}
 
 
 class WorkerScope:

@@ -17,7 +17,7 @@ def test_an_unavailable_service_is_dependency_unavailable(error):
     assert type(to_contract_error(error, "call-1")).__name__ == "DependencyUnavailable"
 
 
-@pytest.mark.parametrize("remote_type", ["ValidationError", "InternalError", "KeyError"])
+@pytest.mark.parametrize("remote_type", ["InternalError", "KeyError"])
 def test_other_remote_errors_are_internal_with_the_call_id(remote_type):
     error = to_contract_error(RemoteError(remote_type, "value 13800138000"), "call-7")
     assert type(error).__name__ == "InternalError"
