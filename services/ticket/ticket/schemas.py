@@ -24,7 +24,8 @@ CODE_EXPECTED = "must be 2-64 characters: letters, digits, '_' or '-', starting 
 #: ids travel in events: they must look like ids
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,31}")
-MAX_SUBJECT, MAX_TEXT = 200, 10_000
+# texts go to client_vault.add_note, which keeps notes of at most 5,000 characters
+MAX_SUBJECT, MAX_TEXT = 200, 5_000
 MAX_MINUTES = 366 * 24 * 60
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_HOURS = ("09:00", "18:00")
