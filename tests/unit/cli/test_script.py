@@ -1,7 +1,7 @@
 """The demo's script: realistic invented data the services accept, and a day that exercises what it
 claims to (screening, failed assessments, breaches only where the one-minute policy applies)."""
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 from anchang_cli.demo import script as story
 from client_vault import schemas as client_schemas
@@ -9,7 +9,7 @@ from staff.domain import EDUCATION_LEVELS
 
 
 def day(seed=11, **sizes):
-    return story.write("abcd", seed, today=date(2026, 3, 2), **sizes)
+    return story.write("abcd", seed, today=date(2026, 3, 2), now=datetime(2026, 3, 2, 8, 30, tzinfo=UTC), **sizes)
 
 
 def test_the_same_seed_writes_the_same_day():

@@ -225,12 +225,13 @@ def training_score(rng, quality):
     return round(min(100.0, 62 + 35 * quality + rng.uniform(-4, 3)), 1)
 
 
-def write(run, seed, *, agents=8, supervisors=2, clients=300, walk_ins=20, tickets=300, today=None):
-    """The day's script."""
+def write(run, seed, *, agents=8, supervisors=2, clients=300, walk_ins=20, tickets=300, today=None, now=None):
+    """The day's script; ``today`` and ``now`` (the consent time) default to the clock, so that a test
+    can pin them and the same seed writes the same day."""
     today = today or date.today()
     inventor = Inventor(seed)
     rng = inventor.random
-    granted_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    granted_at = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
     script = Script(run=run, seed=seed, texts=random.Random(seed + 1))
     script.supervisors = _candidates(inventor, supervisors + 1, low_age=25, high_age=50, education="bachelor",
                                      certificates=[SUPERVISOR_CERTIFICATE[0]], screened=1, failing=0, today=today)
