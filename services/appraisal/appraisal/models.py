@@ -84,7 +84,7 @@ class TicketFact(Base):
     """One ticket event as a fact, attributed to a member on a day (``domain.kpis.TicketFact``)."""
 
     __tablename__ = "ticket_facts"
-    __table_args__ = (sa.Index("ix_ticket_facts_staff_id_day", "staff_id", "day"),)
+    __table_args__ = (sa.Index("ix_ticket_facts_staff_id_kind_day", "staff_id", "kind", "day"),)
 
     event_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32))

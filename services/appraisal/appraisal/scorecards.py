@@ -1,5 +1,5 @@
-"""Scorecards of a cycle's appraisals as they stand: the facts of the period read from the store,
-scored by ``domain``. Used while a cycle is open (``get_scorecard``, ``calibration``) and to finalise it."""
+"""Scorecards of a cycle's appraisals as they stand: the totals of the period's facts summed by the
+store, scored by ``domain``. Used while a cycle is open (``get_scorecard``, ``calibration``) and to finalise it."""
 from appraisal.domain import kpis, scoring
 
 
@@ -9,8 +9,8 @@ def current(store, cycle, appraisals, records=None):
     if not appraisals:
         return {}
     records = records or {}
-    facts = store.ticket_facts([a.staff_id for a in appraisals], cycle.period_start, cycle.period_end)
+    totals = store.ticket_totals([a.staff_id for a in appraisals], cycle.period_start, cycle.period_end)
     return {a.staff_id: scoring.scorecard(
         cycle.template,
-        kpis.raw_values(a.staff_id, facts, records.get(a.staff_id, a.record), cycle.period_start, cycle.period_end),
+        kpis.values_from_totals(totals[a.staff_id], records.get(a.staff_id, a.record), cycle.period_end),
         a.ratings) for a in appraisals}

@@ -5,6 +5,8 @@
 the outbox and the unit of work use: what a method writes here commits (or rolls back) with its events.
 Methods raise ``NotFound`` and ``Conflict`` in the words of the contract; the service never sees a row.
 """
+import dataclasses
+
 import sqlalchemy as sa
 
 from anchang_common.db import Storage
@@ -16,10 +18,8 @@ from appraisal.domain.templates import code_key, parse_template, template_view
 from appraisal.models import Appraisal, Cycle, Member, Rating, Template, TicketFact
 from appraisal.staff_records import record_view, staff_record
 
-#: the columns of ``ticket_facts`` in the order of ``kpis.TicketFact``'s fields
-_FACT_COLUMNS = tuple(TicketFact.__table__.c[name] for name in (
-    "event_id", "kind", "ticket_id", "staff_id", "day", "occurred_at", "category", "within_sla",
-    "business_seconds", "score"))
+#: the fields of ``kpis.TicketTotals``, each a column of ``ticket_totals``' statement
+_TOTALS = tuple(field.name for field in dataclasses.fields(kpis.TicketTotals))
 
 
 class AppraisalStorage:
@@ -149,16 +149,14 @@ class AppraisalStorage:
             day=fact.day, occurred_at=fact.occurred_at, category=fact.category, within_sla=fact.within_sla,
             business_seconds=fact.business_seconds, score=fact.score))
 
-    def ticket_facts(self, staff_ids, start, end):
-        """The facts the KPIs need (``kpis.KPI_EVENTS``) of ``staff_ids`` on the days ``start``..``end``,
-        and the reopenings in that period of the tickets they resolved then, read as plain rows."""
-        facts = TicketFact.__table__
-        in_period = sa.and_(facts.c.day.between(start, end), facts.c.kind.in_(kpis.KPI_EVENTS))
-        resolved = sa.select(facts.c.ticket_id).where(
-            in_period, facts.c.kind == "resolved", facts.c.staff_id.in_(staff_ids))
-        rows = self.session.execute(sa.select(*_FACT_COLUMNS).where(in_period, sa.or_(
-            facts.c.staff_id.in_(staff_ids), sa.and_(facts.c.kind == "reopened", facts.c.ticket_id.in_(resolved)))))
-        return [kpis.TicketFact(*row) for row in rows]
+    def ticket_totals(self, staff_ids, start, end):
+        """``{staff_id: kpis.TicketTotals}`` of ``staff_ids`` over the days ``start``..``end``, summed by
+        the database in one statement (``kpis.ticket_totals`` is the definition, over facts), so that a
+        scorecard costs one row per member however many facts the period holds."""
+        rows = self.session.execute(_TICKET_TOTALS, {"staff_ids": list(staff_ids), "start": start, "end": end})
+        totals = {row.staff_id: kpis.TicketTotals(**{name: int(row._mapping[name] or 0) for name in _TOTALS})
+                  for row in rows}
+        return {staff_id: totals.get(staff_id, kpis.TicketTotals()) for staff_id in staff_ids}
 
     def note_member(self, staff_id, at, status=None, position_code=None):
         """What a staff event said of a member at ``at``: the newest status wins (events may come in
@@ -180,6 +178,64 @@ class AppraisalStore(Storage):
     """Injects ``AppraisalStorage`` over the worker's session."""
 
     wrapper = AppraisalStorage
+
+
+def _ticket_totals_statement():
+    """``ticket_totals``' statement, built once (parameters ``staff_ids``, ``start``, ``end``): the
+    union of three parts, one row per member and part, summed per member."""
+    facts = TicketFact.__table__.c
+    in_period = facts.day.between(sa.bindparam("start"), sa.bindparam("end"))
+    theirs = facts.staff_id.in_(sa.bindparam("staff_ids", expanding=True))
+    responded, resolved = facts.kind == "first_responded", facts.kind == "resolved"
+    within = facts.within_sla.is_(sa.true())
+    complaint = sa.and_(resolved, facts.category == kpis.COMPLAINT)
+    own = sa.select(*_totals_columns(
+        facts.staff_id, responded=_count_if(responded), responded_within=_count_if(sa.and_(responded, within)),
+        resolutions=_count_if(resolved), resolutions_within=_count_if(sa.and_(resolved, within)),
+        resolved_tickets=_distinct_tickets_if(resolved, facts.ticket_id),
+        complaint_resolutions=_count_if(complaint),
+        complaint_tickets=_distinct_tickets_if(complaint, facts.ticket_id),
+    )).where(in_period, theirs, facts.kind.in_(("first_responded", "resolved"))).group_by(facts.staff_id)
+
+    # reopenings, by anyone, of the tickets each member resolved in the period
+    resolvers = sa.select(facts.staff_id, facts.ticket_id).where(in_period, theirs, resolved).distinct().subquery()
+    later = TicketFact.__table__.alias("later")
+    reopenings = sa.select(*_totals_columns(
+        resolvers.c.staff_id, reopenings=sa.func.count(),
+        reopened_tickets=sa.func.count(sa.distinct(later.c.ticket_id)),
+    )).join_from(resolvers, later, later.c.ticket_id == resolvers.c.ticket_id).where(
+        later.c.kind == "reopened", later.c.day.between(sa.bindparam("start"), sa.bindparam("end")),
+    ).group_by(resolvers.c.staff_id)
+
+    # the latest scored survey of each ticket (by time, then event id, as ``kpis._latest_per_ticket``)
+    newest_first = sa.func.row_number().over(partition_by=(facts.staff_id, facts.ticket_id),
+                                             order_by=(facts.occurred_at.desc(), facts.event_id.desc()))
+    scored = sa.select(facts.staff_id, facts.score, newest_first.label("newness")).where(
+        in_period, theirs, facts.kind == "satisfaction_recorded", facts.score.is_not(None)).subquery()
+    surveys = sa.select(*_totals_columns(
+        scored.c.staff_id, surveys=sa.func.count(), survey_score_sum=sa.func.sum(scored.c.score),
+    )).where(scored.c.newness == 1).group_by(scored.c.staff_id)
+
+    parts = sa.union_all(own, reopenings, surveys).subquery()
+    return sa.select(parts.c.staff_id, *(sa.func.sum(parts.c[name]).label(name) for name in _TOTALS)) \
+        .group_by(parts.c.staff_id)
+
+
+def _count_if(condition):
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def _distinct_tickets_if(condition, ticket_id):
+    return sa.func.count(sa.distinct(sa.case((condition, ticket_id))))
+
+
+def _totals_columns(staff_id, **measures):
+    """The columns of one part of ``ticket_totals``' union: the member, then every total in
+    ``kpis.TicketTotals``' order, 0 where this part does not count it."""
+    return [staff_id.label("staff_id"), *(measures.get(name, sa.literal(0)).label(name) for name in _TOTALS)]
+
+
+_TICKET_TOTALS = _ticket_totals_statement()
 
 
 # -- row <-> domain ------------------------------------------------------------------------------

@@ -79,8 +79,24 @@ def _percent(part: int, whole: int) -> Fraction | None:
     return Fraction(100 * part, whole) if whole else None
 
 
-def _compliance(facts) -> RawValue:
-    return RawValue(_percent(sum(1 for f in facts if f.within_sla), len(facts)), len(facts))
+@dataclass(frozen=True)
+class TicketTotals:
+    """What the ticket KPIs of one member over a period are computed from: counts of facts and of
+    distinct tickets. ``ticket_totals`` defines them over facts; the storage computes the same totals
+    in one query (``AppraisalStorage.ticket_totals``), so that a scorecard reads one row per member,
+    not every fact (a test holds the two to the same numbers)."""
+
+    responded: int = 0  # first_responded facts
+    responded_within: int = 0  # ... of them within the SLA
+    resolutions: int = 0  # resolved facts (a ticket resolved twice counts twice)
+    resolutions_within: int = 0
+    resolved_tickets: int = 0  # distinct tickets resolved
+    complaint_resolutions: int = 0
+    complaint_tickets: int = 0  # distinct complaints resolved
+    reopenings: int = 0  # reopened facts (by anyone) of the tickets the member resolved in the period
+    reopened_tickets: int = 0  # distinct tickets among them
+    surveys: int = 0  # tickets with a scored satisfaction fact of the member: the latest of each counts
+    survey_score_sum: int = 0
 
 
 def _latest_per_ticket(facts):
@@ -93,8 +109,8 @@ def _latest_per_ticket(facts):
     return list(latest.values())
 
 
-def ticket_raw_values(staff_id: str, facts: Iterable[TicketFact], start: date, end: date) -> dict[str, RawValue]:
-    """The ticket KPIs of ``staff_id`` over the days ``start``..``end`` (inclusive).
+def ticket_totals(staff_id: str, facts: Iterable[TicketFact], start: date, end: date) -> TicketTotals:
+    """The totals of ``staff_id`` over the days ``start``..``end`` (inclusive).
 
     ``facts`` may hold anyone's facts; those of the member (and the reopenings of the tickets the
     member resolved) are taken. Duplicates (one event id twice) count once.
@@ -106,17 +122,32 @@ def ticket_raw_values(staff_id: str, facts: Iterable[TicketFact], start: date, e
     resolved = {f.ticket_id for f in resolutions}
     complaints = [f for f in resolutions if f.category == COMPLAINT]
     reopenings = [f for f in period if f.kind == "reopened" and f.ticket_id in resolved]
-    surveys = _latest_per_ticket([f for f in mine if f.kind == "satisfaction_recorded"])
+    surveys = _latest_per_ticket([f for f in mine if f.kind == "satisfaction_recorded" and f.score is not None])
+    return TicketTotals(
+        responded=len(responded), responded_within=sum(1 for f in responded if f.within_sla),
+        resolutions=len(resolutions), resolutions_within=sum(1 for f in resolutions if f.within_sla),
+        resolved_tickets=len(resolved), complaint_resolutions=len(complaints),
+        complaint_tickets=len({f.ticket_id for f in complaints}), reopenings=len(reopenings),
+        reopened_tickets=len({f.ticket_id for f in reopenings}), surveys=len(surveys),
+        survey_score_sum=sum(f.score for f in surveys))
+
+
+def ticket_values(totals: TicketTotals) -> dict[str, RawValue]:
+    """The ticket KPIs from a member's totals."""
+    t = totals
     return {
-        "first_response_compliance": _compliance(responded),
-        "resolution_compliance": _compliance(resolutions),
-        "mean_satisfaction": RawValue(
-            Fraction(sum(f.score for f in surveys), len(surveys)) if surveys else None, len(surveys)),
-        "complaints_handled": RawValue(Fraction(len({f.ticket_id for f in complaints})), len(complaints)),
-        "reopen_rate": RawValue(_percent(len({f.ticket_id for f in reopenings}), len(resolved)),
-                                len(resolutions) + len(reopenings)),
-        "tickets_resolved": RawValue(Fraction(len(resolved)), len(resolutions)),
+        "first_response_compliance": RawValue(_percent(t.responded_within, t.responded), t.responded),
+        "resolution_compliance": RawValue(_percent(t.resolutions_within, t.resolutions), t.resolutions),
+        "mean_satisfaction": RawValue(Fraction(t.survey_score_sum, t.surveys) if t.surveys else None, t.surveys),
+        "complaints_handled": RawValue(Fraction(t.complaint_tickets), t.complaint_resolutions),
+        "reopen_rate": RawValue(_percent(t.reopened_tickets, t.resolved_tickets), t.resolutions + t.reopenings),
+        "tickets_resolved": RawValue(Fraction(t.resolved_tickets), t.resolutions),
     }
+
+
+def ticket_raw_values(staff_id: str, facts: Iterable[TicketFact], start: date, end: date) -> dict[str, RawValue]:
+    """The ticket KPIs of ``staff_id`` over the days ``start``..``end`` from the facts themselves."""
+    return ticket_values(ticket_totals(staff_id, facts, start, end))
 
 
 def staff_raw_values(record: StaffRecord | None, end: date) -> dict[str, RawValue]:
@@ -133,5 +164,10 @@ def staff_raw_values(record: StaffRecord | None, end: date) -> dict[str, RawValu
 
 
 def raw_values(staff_id, facts, record, start, end) -> dict[str, RawValue]:
-    """Every objective KPI of ``staff_id`` (``templates.METRICS``)."""
+    """Every objective KPI of ``staff_id`` (``templates.METRICS``) from the facts themselves."""
     return ticket_raw_values(staff_id, facts, start, end) | staff_raw_values(record, end)
+
+
+def values_from_totals(totals: TicketTotals, record: StaffRecord | None, end: date) -> dict[str, RawValue]:
+    """Every objective KPI from a member's ticket totals and staff record (what a scorecard reads)."""
+    return ticket_values(totals) | staff_raw_values(record, end)
