@@ -15,6 +15,8 @@ fuzzers know them. Everything here is plain data and builders of it: no validati
 import importlib
 from dataclasses import dataclass
 
+from anchang_common.parsing import ID_PATTERN
+
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 #: the mark of a field holding personal data (a client's name, phone, a ticket's text, a password)
 PII = "x-pii"
@@ -168,6 +170,8 @@ UTC_INSTANT = string(20, 40, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-
                      format="date-time")
 #: an id as the services make them (32 hex characters today; opaque, at most 64)
 RETURNED_ID = string(1, 64, r"^[A-Za-z0-9_.:-]+$")
+#: an id argument (``anchang_common.parsing.ID``)
+ID = string(1, 64, f"^{ID_PATTERN}$")
 #: codes people type: positions, certificates, calendars, templates, cycles (docs/contract/rpc.md)
 CODE = string(2, 64, r"^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$")
 IDEMPOTENCY = {IDEMPOTENCY_KEY: string(1, 200)}

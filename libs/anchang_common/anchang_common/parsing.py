@@ -13,6 +13,11 @@ from anchang_common.errors import ValidationError
 #: an argument or key that was not given at all (``None`` may be a given value)
 MISSING = object()
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: the id of a member, candidate, client, ticket, note...: one pattern for every service, the one the
+#: contract publishes (``anchang_common.contract.ID``)
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}"
+ID = re.compile(ID_PATTERN)
+ID_EXPECTED = "must be an id: 1-64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit"
 
 
 class Problems(dict):
@@ -48,6 +53,20 @@ def read_text(problems, field, value, max_len, pattern=None, expected=None):
         problems[field] = expected or f"must be a non-empty string of at most {max_len} characters"
         return None
     return text
+
+
+def read_id(problems, field, value):
+    if isinstance(value, str) and ID.fullmatch(value):
+        return value
+    problems[field] = "required" if value is MISSING or value is None else ID_EXPECTED
+    return None
+
+
+def parse_id(field, value):
+    """An id argument, returned as sent; a ``ValidationError`` naming ``field`` otherwise."""
+    if isinstance(value, str) and ID.fullmatch(value):
+        return value
+    raise ValidationError({field: ID_EXPECTED})
 
 
 def read_int(problems, field, value, low, high=None):

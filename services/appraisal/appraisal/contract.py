@@ -4,6 +4,7 @@ from anchang_common.contract import (
     BOOLEAN,
     CODE,
     DATE,
+    ID,
     IDEMPOTENCY,
     RETURNED_ID,
     STATUSES,
@@ -25,7 +26,6 @@ METRICS = ("first_response_compliance", "resolution_compliance", "mean_satisfact
            "reopen_rate", "tickets_resolved", "training_score", "certificates_held")
 RULE = enum("linear", "threshold", "inverse")
 GRADE = enum("A", "B", "C", "D")
-ID = string(1, 64, r"^[A-Za-z0-9_.:-]{1,64}$")
 KEY = string(1, 64, r"^[a-z][a-z0-9_]{0,63}$")
 WEIGHT = integer(1, 100)
 LEVEL = integer(1, 5)

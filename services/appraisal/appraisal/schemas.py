@@ -10,10 +10,10 @@ from datetime import date
 
 from anchang_common.errors import ValidationError
 from anchang_common.logs import redact
+from anchang_common.parsing import parse_id as parse_id
 from appraisal.domain import templates
 from appraisal.domain.templates import RATING_LEVELS, TemplateProblems
 
-ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_COMMENT = 2000
 #: the longest period a cycle may cover
@@ -38,12 +38,6 @@ def parse_code(field, value):
     if isinstance(value, str) and templates.CODE.fullmatch(value):
         return value
     raise ValidationError({field: templates.CODE_EXPECTED})
-
-
-def parse_id(field, value):
-    if isinstance(value, str) and ID.fullmatch(value):
-        return value
-    raise ValidationError({field: "must be an id: 1-64 letters, digits, '_', '.', ':' or '-'"})
 
 
 def _date(problems, field, value):

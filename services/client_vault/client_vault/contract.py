@@ -3,6 +3,7 @@ and of every event's ``data`` (``anchang_common.contract``; docs/contract/client
 words). Every field holding a client's data in plaintext is marked ``x-pii``."""
 from anchang_common.contract import (
     BOOLEAN,
+    ID,
     IDEMPOTENCY,
     RETURNED_ID,
     UTC_INSTANT,
@@ -26,7 +27,6 @@ PURPOSES = ("ticket_handling", "follow_up", "client_request", "complaint_investi
 ERASURE_REASONS = ("client_request", "consent_withdrawn", "retention_expired", "legal_obligation")
 REFUSAL_REASONS = ("no_reveal_role", "security_acknowledgment_not_current", "no_open_assignment",
                    "hourly_limit_exceeded", "dependency_unavailable")
-ID = string(1, 64, r"^[A-Za-z0-9_-]{1,64}$")
 #: a code the caller chooses (source, consent purpose): never free text
 SOURCE_CODE = string(2, 40, r"^[a-z][a-z0-9_]{1,39}$")
 #: an ISO-8601 time with its offset

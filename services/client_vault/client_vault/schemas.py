@@ -12,16 +12,16 @@ import phonenumbers
 from anchang_common.errors import ValidationError
 from anchang_common.parsing import MISSING as _MISSING
 from anchang_common.parsing import Problems as _Problems
+from anchang_common.parsing import parse_id, read_id
 from client_vault import domain
 from client_vault.domain import Profile
 
-MAX_NAME, MAX_ADDRESS, MAX_NOTE, MAX_ID = 50, 200, 5000, 64
+MAX_NAME, MAX_ADDRESS, MAX_NOTE = 50, 200, 5000
 MAX_IMPORT_ROWS = 10_000
 MAX_BATCH_SIZE = 5_000
 #: enumerations and codes a caller chooses (source, consent purpose): never free text
 CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
 CODE_EXPECTED = "must be a lower-case code of 2-40 characters: letters, digits and '_'"
-ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -200,12 +200,6 @@ def parse_changes(changes):
     return pii, record
 
 
-def parse_id(field, value):
-    if isinstance(value, str) and ID.fullmatch(value):
-        return value
-    raise ValidationError({field: "must be an id: 1-64 letters, digits, '_' or '-'"})
-
-
 def parse_optional_id(field, value):
     return None if value is None else parse_id(field, value)
 
@@ -220,8 +214,7 @@ def parse_purpose(value):
 def parse_reveal(client_id, fields, purpose):
     """``(client_id, fields as a sorted tuple, purpose)``."""
     problems = _Problems()
-    if not isinstance(client_id, str) or not ID.fullmatch(client_id):
-        problems["client_id"] = "must be an id: 1-64 letters, digits, '_' or '-'"
+    read_id(problems, "client_id", client_id)
     if (not isinstance(fields, list) or not fields
             or any(f not in domain.PII_FIELDS for f in fields)):
         problems["fields"] = f"must be a non-empty list of {', '.join(domain.PII_FIELDS)}"

@@ -4,6 +4,7 @@ from anchang_common.contract import (
     BOOLEAN,
     CODE,
     DATE,
+    ID,
     IDEMPOTENCY,
     RETURNED_ID,
     ROLES,
@@ -26,8 +27,6 @@ from anchang_common.contract import (
 
 EDUCATION_LEVELS = ("junior_high", "high_school", "vocational", "college", "bachelor", "master", "doctor")
 TRAINING_MODULES = ("culture", "service_process", "privacy_security")
-#: an id argument: a non-empty string of at most 64 characters
-ID = string(1, 64, r"\S")
 ROLE = enum(*ROLES)
 CATEGORY = enum(*TICKET_CATEGORIES)
 USERNAME = string(3, 32, r"^[a-z][a-z0-9_.-]{2,31}$")

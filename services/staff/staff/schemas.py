@@ -12,6 +12,7 @@ from anchang_common.errors import ValidationError
 from anchang_common.parsing import MISSING as _MISSING
 from anchang_common.parsing import Problems as _Problems
 from anchang_common.parsing import is_number as _is_number
+from anchang_common.parsing import parse_id
 from anchang_common.parsing import read_choice as _choice
 from anchang_common.parsing import read_date as _date
 from anchang_common.parsing import read_int as _int
@@ -259,13 +260,6 @@ def parse_category(category):
     category = _choice(problems, "category", category, domain.TICKET_CATEGORIES)
     problems.check()
     return category
-
-
-def parse_id(field, value):
-    """An id argument, returned as sent: a non-empty string of at most 64 characters."""
-    if isinstance(value, str) and value.strip() and len(value) <= MAX_ID:
-        return value
-    raise ValidationError({field: f"must be a non-empty string of at most {MAX_ID} characters"})
 
 
 MAX_IDS_PER_CALL = 1000

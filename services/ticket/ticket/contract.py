@@ -6,6 +6,7 @@ from anchang_common.contract import (
     BOOLEAN,
     CODE,
     DATE,
+    ID,
     IDEMPOTENCY,
     INSTANT,
     RETURNED_ID,
@@ -31,7 +32,6 @@ KIND = enum("first_response", "resolution")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_MINUTES = 366 * 24 * 60
 #: ids travel in events, so they look like ids
-ID = string(1, 64, r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CHANNEL = string(1, 32, r"^[a-z][a-z0-9_]{0,31}$")
 TEXT = pii(text(5_000))  # client_vault.add_note's limit: the texts become its notes
 CLOCK = string(5, 5, r"^([01][0-9]|2[0-4]):[0-5][0-9]$")

@@ -12,7 +12,9 @@ from anchang_common.errors import ValidationError
 from anchang_common.logs import redact
 from anchang_common.parsing import MISSING as _MISSING
 from anchang_common.parsing import Problems as _Problems
+from anchang_common.parsing import parse_id as parse_id
 from anchang_common.parsing import read_choice as _choice
+from anchang_common.parsing import read_id as _id
 from anchang_common.parsing import read_int as _int
 from anchang_common.parsing import read_object as _object
 from anchang_common.parsing import read_text as _text
@@ -22,7 +24,6 @@ from ticket.calendar import WEEKDAYS, every_day, parse_clock
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,63}")
 CODE_EXPECTED = "must be 2-64 characters: letters, digits, '_' or '-', starting with a letter or digit"
 #: ids travel in events: they must look like ids
-ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,31}")
 # texts go to client_vault.add_note, which keeps notes of at most 5,000 characters
 MAX_SUBJECT, MAX_TEXT = 200, 5_000
@@ -42,10 +43,6 @@ def _subject(problems, value):
     return subject
 
 
-def _id(problems, field, value):
-    return _text(problems, field, value, 64, ID, "must be an id: 1-64 letters, digits, '_', '.', ':' or '-'")
-
-
 def _dates(problems, field, value):
     if value is _MISSING or value is None:
         return frozenset()
@@ -62,13 +59,6 @@ def _dates(problems, field, value):
 
 
 # --- the methods' arguments ------------------------------------------------------------------
-
-def parse_id(field, value):
-    problems = _Problems()
-    value = _id(problems, field, value)
-    problems.check()
-    return value
-
 
 def parse_text(field, value, required=True):
     """A text the caller wrote (PII: it goes to client_vault, never to a table here)."""
