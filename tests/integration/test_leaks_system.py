@@ -14,9 +14,9 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Exchange, Queue
 from nameko.exceptions import RemoteError
 
+from anchang_common.testing.broker import BrokerTap
 from tests.fault.stack import SERVICES, ProcessStack, admin_token, scalar, wait_until
 from tests.integration.test_staff import PASSWORD, hire_and_activate
 from tests.integration.test_staff_logs import _decoded
@@ -40,36 +40,17 @@ CARRY_IN = {"client_vault.register_client", "client_vault.import_clients", "clie
 DISCLOSE = {"client_vault.reveal", "client_vault.export_client", "client_vault.get_notes"}
 
 
-class Tap:
-    """An exclusive queue bound with ``#`` to every exchange: a copy of every message published."""
-
-    def __init__(self, amqp_uri):
-        self.connection = Connection(amqp_uri, connect_timeout=5)
-        self.channel = self.connection.channel()
-        self.queue = Queue(exclusive=True, auto_delete=True, channel=self.channel)
-        self.queue.declare()
-        for name in EXCHANGES:
-            exchange = Exchange(name, "topic", durable=True, channel=self.channel)
-            exchange.declare()
-            self.queue.bind_to(exchange, routing_key="#")
-        self.messages = []
-
-    def drain(self):
-        while (message := self.queue.get(no_ack=True)) is not None:
-            body = message.body.decode() if isinstance(message.body, bytes) else message.body
-            try:
-                body = json.dumps(json.loads(body), ensure_ascii=False)  # JSON escapes non-ASCII text
-            except ValueError:
-                pass
-            self.messages.append({"exchange": message.delivery_info["exchange"],
-                                  "routing_key": message.delivery_info["routing_key"],
-                                  "correlation_id": message.properties.get("correlation_id"),
-                                  "reply_to": message.properties.get("reply_to"),
-                                  "headers": json.dumps(message.headers or {}, ensure_ascii=False), "body": body})
-        return self.messages
-
-    def close(self):
-        self.connection.release()
+def as_scanned(message):
+    """A tapped message as the scan reads it: text, with JSON's escapes of non-ASCII text undone."""
+    body = message.body
+    try:
+        body = json.dumps(json.loads(body), ensure_ascii=False)
+    except ValueError:
+        pass
+    return {"exchange": message.exchange, "routing_key": message.routing_key,
+            "correlation_id": message.properties.get("correlation_id"),
+            "reply_to": message.properties.get("reply_to"),
+            "headers": json.dumps(message.headers, ensure_ascii=False), "body": body}
 
 
 def every_value(url):
@@ -166,17 +147,14 @@ def stack(rabbit_config, vault_server, service_tokens, database_url, tmp_path):
 
 
 def test_personal_data_only_where_the_contract_lets_it_travel(stack):
-    tap = Tap(stack.amqp_uri)
-    try:
+    with BrokerTap(stack.amqp_uri, EXCHANGES) as tap:
         stack.start()
         admin = admin_token(stack)
         client_id, ticket_id = scenario(stack, admin)
         urls = stack.database_urls
         wait_until(lambda: scalar(urls["appraisal"], "SELECT count(*) FROM ticket_facts WHERE ticket_id = :id",
                                   id=ticket_id) >= 6, 60, "appraisal handled the ticket's events")
-        messages = tap.drain()
-    finally:
-        tap.close()
+        messages = [as_scanned(m) for m in tap.drain()]
 
     requests = {m["correlation_id"]: m["routing_key"] for m in messages
                 if m["exchange"] == "nameko-rpc" and m["reply_to"]}

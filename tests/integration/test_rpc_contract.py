@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
-from kombu import Connection
 from nameko.exceptions import RemoteError
 from nameko.rpc import Rpc
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -23,6 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from anchang_common.contract import load
 from anchang_common.entrypoints import rpc
 from anchang_common.permissions import SERVICES, PermissionTable, allow
+from anchang_common.testing.broker import BrokerTap
 from anchang_common.types import utc_today
 from appraisal.bootstrap import seed_default_template
 from tests.conftest import REPO
@@ -67,40 +67,14 @@ class Contract:
                       if operation["action"] == "send" and name.startswith(f"{service}."))
 
 
-class WireSpy:
-    """A queue bound with ``#`` to ``nameko-rpc`` and to every events exchange of the vhost."""
+#: the RPC exchange (every request and reply) and every service's events exchange
+EXCHANGES = ("nameko-rpc", *(f"{s}.events" for s in SERVICES))
 
-    EXCHANGES = ("nameko-rpc", *(f"{s}.events" for s in SERVICES))
 
-    def __init__(self, amqp_uri):
-        self.connection = Connection(amqp_uri, connect_timeout=5)
-        self.channel = self.connection.channel()
-        self.queue, _, _ = self.channel.queue_declare(queue="", exclusive=True, auto_delete=True)
-        for exchange in self.EXCHANGES:
-            self.channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
-            self.channel.queue_bind(self.queue, exchange, "#")
-        self.messages = []
-
-    def drain(self, quiet_seconds=2.0, timeout=60):
-        deadline, last = time.monotonic() + timeout, time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - last < quiet_seconds:
-            message = self.channel.basic_get(self.queue, no_ack=True)
-            if message is None:
-                time.sleep(0.05)
-                continue
-            last = time.monotonic()
-            body = message.body.decode() if isinstance(message.body, bytes) else message.body
-            self.messages.append({"exchange": message.delivery_info["exchange"],
-                                  "routing_key": message.delivery_info["routing_key"],
-                                  "properties": dict(message.properties), "headers": dict(message.headers or {}),
-                                  "body": json.loads(body)})
-        return self.messages
-
-    def events(self):
-        return [m["body"] for m in self.messages if m["exchange"] != "nameko-rpc"]
-
-    def close(self):
-        self.connection.release()
+def as_checked(message):
+    """A tapped message as ``check_wire`` reads it, its JSON body decoded."""
+    return {"exchange": message.exchange, "routing_key": message.routing_key, "properties": message.properties,
+            "headers": message.headers, "body": message.json()}
 
 
 def check_wire(contract, messages):
@@ -351,8 +325,7 @@ def mistakes(harness, tokens, ids):
 
 def test_every_request_reply_and_event_of_a_day_matches_the_published_contract(harness, staff, admin, dialect):
     contract = Contract(document())
-    spy = WireSpy(harness.amqp_uri)
-    try:
+    with BrokerTap(harness.amqp_uri, EXCHANGES) as tap:
         ticket_container = start_everything(harness)
         tokens, ids = staff_day(harness, admin)
         client_id = client_vault_day(harness, tokens, ids)
@@ -361,15 +334,13 @@ def test_every_request_reply_and_event_of_a_day_matches_the_published_contract(h
         mistakes(harness, tokens, ids)
         with harness.rpc(tokens["admin"]) as proxy:
             assert proxy.staff.revoke_all_tokens()["revoked"] >= 4
-        messages = spy.drain(quiet_seconds=3)
-    finally:
-        spy.close()
+        messages = [as_checked(m) for m in tap.drain(quiet=3, deadline=60)]
     problems, answered, errors = check_wire(contract, messages)
     assert problems == []
     every_method = {f"{s}.{m}" for s in SERVICES for m in load(s)[0]}
     assert every_method - answered == set()
     every_event = {t for s in SERVICES for t in load(s)[1]}
-    assert every_event - {e["type"] for e in spy.events()} == set()
+    assert every_event - {m["body"]["type"] for m in messages if m["exchange"] != "nameko-rpc"} == set()
     assert {"ValidationError", "NotFound", "Forbidden", "Unauthenticated"} <= errors
 
 

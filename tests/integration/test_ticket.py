@@ -4,14 +4,11 @@ The fixtures here are shared by the other ``test_ticket*`` modules: a stand-in `
 real broker (until the real one is in main), the ticket service with its seeded calendars and
 policies, a spy queue that sees every RPC message and every ticket event on the test's vhost, and a
 dump of ticket's tables."""
-import json
-import time
-
 import pytest
 import sqlalchemy as sa
-from kombu import Connection
 from nameko.rpc import rpc
 
+from anchang_common.testing.broker import BrokerTap
 from ticket.bootstrap import seed
 
 #: every (client_id, kind, text) the stand-in client_vault received
@@ -43,47 +40,20 @@ def ticket(harness):
     return service
 
 
-class BrokerSpy:
-    """A queue bound to the RPC exchange and ticket's events exchange with ``#``: it receives a copy of
-    every request, every reply and every ticket event published on the vhost."""
+#: what the spy is bound to: every request and reply, and every ticket event
+SPIED_EXCHANGES = ("nameko-rpc", "ticket.events")
 
-    EXCHANGES = ("nameko-rpc", "ticket.events")
 
-    def __init__(self, amqp_uri):
-        self.connection = Connection(amqp_uri, connect_timeout=5)
-        self.channel = self.connection.channel()
-        self.queue, _, _ = self.channel.queue_declare(queue="", exclusive=True, auto_delete=True)
-        for exchange in self.EXCHANGES:
-            self.channel.exchange_declare(exchange, "topic", durable=True, passive=True)
-            self.channel.queue_bind(self.queue, exchange, "#")
-        self.messages = []
-
-    def drain(self, quiet_seconds=1.0, timeout=20):
-        """Collect messages until none arrived for ``quiet_seconds``; returns all collected so far."""
-        deadline, last = time.monotonic() + timeout, time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - last < quiet_seconds:
-            message = self.channel.basic_get(self.queue, no_ack=True)
-            if message is None:
-                time.sleep(0.05)
-                continue
-            last = time.monotonic()
-            body = message.body.decode() if isinstance(message.body, bytes) else message.body
-            self.messages.append((message.delivery_info["exchange"], message.delivery_info["routing_key"], body))
-        return self.messages
-
-    def events(self, event_type=None):
-        found = [json.loads(body) for exchange, _, body in self.messages if exchange == "ticket.events"]
-        return [e for e in found if event_type is None or e["type"] == event_type]
-
-    def close(self):
-        self.connection.release()
+def ticket_events(messages, event_type=None):
+    """The ticket events among tapped ``messages``, decoded; only those of ``event_type`` if given."""
+    found = [m.json() for m in messages if m.exchange == "ticket.events"]
+    return [e for e in found if event_type is None or e["type"] == event_type]
 
 
 @pytest.fixture
 def spy(harness, ticket, client_vault):
-    spy = BrokerSpy(harness.amqp_uri)
-    yield spy
-    spy.close()
+    with BrokerTap(harness.amqp_uri, SPIED_EXCHANGES) as spy:
+        yield spy
 
 
 def table_dump(url):
@@ -176,9 +146,9 @@ def test_open_assign_respond_wait_resume_resolve_follow_up_satisfaction(harness,
             assert not any(text in row or text.split()[-1] in row for text in TEXTS), table
     # ... and in no message on the broker but the requests that bring them in
     messages = spy.drain()
-    carriers = {routing_key for _, routing_key, body in messages if any(t.split()[-1] in body for t in TEXTS)}
+    carriers = {m.routing_key for m in messages if any(t.split()[-1] in m.body for t in TEXTS)}
     assert carriers and carriers <= set(TEXT_CARRIERS), carriers
-    events = {e["type"]: e["data"] for e in spy.events()}
+    events = {e["type"]: e["data"] for e in ticket_events(messages)}
     assert set(events) >= {"ticket.opened", "ticket.assigned", "ticket.first_responded", "ticket.resolved",
                            "ticket.satisfaction_recorded", "ticket.closed"}
     assert events["ticket.opened"] == {"ticket_id": ticket_id, "category": "after_sales", "priority": "high",

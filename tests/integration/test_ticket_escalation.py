@@ -11,7 +11,8 @@ from nameko.testing.services import replace_dependencies
 from sqlalchemy.orm import Session
 
 from anchang_common.db import make_engine
-from tests.integration.test_ticket import BrokerSpy
+from anchang_common.testing.broker import BrokerTap
+from tests.integration.test_ticket import SPIED_EXCHANGES, ticket_events
 from ticket import domain
 from ticket.bootstrap import seed
 from ticket.service import Service
@@ -54,11 +55,11 @@ def announced(spy, expected, timeout=60):
     """The SLA events on the broker, once ``expected`` arrived and nothing more for a while."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        spy.drain(quiet_seconds=0.5, timeout=2)
-        if len(spy.events()) >= expected:
+        spy.drain(quiet=0.5, deadline=2)
+        if len(ticket_events(spy.messages)) >= expected:
             break
-    spy.drain(quiet_seconds=2, timeout=10)  # anything announced twice would arrive now
-    return Counter((e["data"]["ticket_id"], e["data"]["kind"], e["type"]) for e in spy.events()
+    spy.drain(quiet=2, deadline=10)  # anything announced twice would arrive now
+    return Counter((e["data"]["ticket_id"], e["data"]["kind"], e["type"]) for e in ticket_events(spy.messages)
                    if e["type"] in ("ticket.sla_at_risk", "ticket.sla_breached"))
 
 
@@ -70,7 +71,7 @@ def test_at_risk_and_breach_are_announced_exactly_once(harness, dialect, instanc
     seed(config["DATABASE_URL"])
     for _ in range(instances):
         start_ticket(harness, config)
-    spy = BrokerSpy(harness.amqp_uri)
+    spy = BrokerTap(harness.amqp_uri, SPIED_EXCHANGES)
     ticket_ids = add_tickets(config["DATABASE_URL"], 15)
     try:
         MovableClock.instant = OPENED + timedelta(minutes=100)  # 80 % of the first response's 2 h is 96 min
@@ -82,7 +83,7 @@ def test_at_risk_and_breach_are_announced_exactly_once(harness, dialect, instanc
         spy.close()
     assert every == Counter({(t, kind, event): 1 for t in ticket_ids for kind in ("first_response", "resolution")
                              for event in ("ticket.sla_at_risk", "ticket.sla_breached")})
-    breach = next(e for e in spy.events("ticket.sla_breached") if e["data"]["kind"] == "resolution")
+    breach = next(e for e in ticket_events(spy.messages, "ticket.sla_breached") if e["data"]["kind"] == "resolution")
     # 24 business hours from Monday 09:00, 9 hours a day: Wednesday 15:00 in Shanghai
     assert breach["data"]["due_at"] == "2026-01-07T07:00:00+00:00"
     assert breach["data"]["assignee_id"] == "agent-1" and breach["data"]["category"] == "inquiry"
