@@ -7,12 +7,14 @@ positive control beside it (the same operation on what the user may touch), so a
 because of a typo or a missing queue.
 """
 import importlib.util
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import eventlet
 import pytest
+import requests
 import sqlalchemy as sa
 from amqp.exceptions import AccessRefused
 from kombu import Connection
@@ -247,3 +249,28 @@ def token_version(database_url, staff_id):
                                       {"id": staff_id}).scalar()
     finally:
         engine.dispose()
+
+
+def test_an_instance_the_broker_will_not_let_consume_is_never_ready(broker, container_factory, vault_server,
+                                                                    service_tokens, database_url):
+    """``ticket`` logged in as staff's broker user: the connection opens (the broker check is ok) and
+    the web server answers, but the broker refuses it ticket's queues, so it never consumes and
+    ``/health/ready`` says so (``consuming``) instead of sending traffic to an instance that takes none."""
+    address = f"127.0.0.1:{free_port()}"
+    config = service_config("ticket", broker.uri("staff"), database_url("ticket"), address, vault_server.addr,
+                            service_tokens["ticket"], DECLARE_EVENT_EXCHANGES=False)
+    container = container_factory(importlib.import_module("ticket.service").Service, config)
+    starting = eventlet.spawn(container.start)  # never returns: the queue consumer retries for ever
+    deadline = time.monotonic() + START_SECONDS
+    answer = None
+    while answer is None and time.monotonic() < deadline:
+        try:
+            answer = requests.get(f"http://{address}/health/ready", timeout=2)
+        except requests.ConnectionError:
+            eventlet.sleep(0.2)
+    assert answer is not None, "the web server never answered"
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["consuming"] == "unavailable"
+    assert answer.json()["checks"]["broker"] == "ok"  # the refusal is not the broker being down
+    container.kill()
+    starting.kill()

@@ -117,7 +117,8 @@ def test_metrics_and_health_endpoints(harness, contract):
     assert service.get("/health/live").status_code == 200
     ready = service.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"broker": "ok", "database": "ok", "vault": "ok"}}
+    assert ready.json() == {"status": "ready",
+                            "checks": {"broker": "ok", "consuming": "ok", "database": "ok", "vault": "ok"}}
 
 
 def sample(running, name, **labels):

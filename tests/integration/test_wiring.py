@@ -81,4 +81,4 @@ def test_providers_bring_what_they_need(harness):
             assert rpc.wired.note("visit") == 1
     assert heard[-1] == {"kind": "visit", "by": "w1"}
     ready = service.get("/health/ready").json()
-    assert ready["checks"] == {"broker": "ok", "database": "ok", "vault": "ok"}
+    assert ready["checks"] == {"broker": "ok", "consuming": "ok", "database": "ok", "vault": "ok"}

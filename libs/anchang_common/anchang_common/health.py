@@ -1,12 +1,18 @@
 """Readiness: each extension that owns a dependency registers its check here when it is set up
-(the database, Vault); the broker check is registered by ``HealthChecks`` itself. ``/health/ready``
-runs them all."""
+(the database, Vault); the broker check and the consumer check are registered by ``HealthChecks``
+itself. ``/health/ready`` runs them all.
+
+The web server answers before the RPC and event consumers have subscribed (nameko starts them side
+by side), so "the broker answers" is not "this instance takes work": the ``consuming`` check stays
+unavailable until the service's queue consumer has its consumers on the broker. A rollout that waits
+for readiness then never stops an old instance before the new one consumes."""
 import time
 
 import amqp.exceptions
 import kombu.exceptions
 from kombu import Connection
 from nameko.extensions import SharedExtension
+from nameko.messaging import QueueConsumer
 
 from anchang_common.config import AMQP_SSL, AMQP_URI, amqp_ssl
 from anchang_common.errors import DependencyUnavailable
@@ -33,6 +39,10 @@ def broker_error(uri, timeout=BROKER_CHECK_TIMEOUT_SECONDS, ssl=None):
 class HealthChecks(SharedExtension):
     """``{name: check}``; a check raises ``DependencyUnavailable`` when its dependency is down."""
 
+    #: the container's one queue consumer, shared with its RPC and event entrypoints (nameko shares
+    #: a shared extension by type), declared here so that the ``consuming`` check can see it
+    queue_consumer = QueueConsumer()
+
     def __init__(self):
         super().__init__()
         self.checks = {}
@@ -47,6 +57,7 @@ class HealthChecks(SharedExtension):
 
     def setup(self):
         self.checks.setdefault("broker", self.broker_check)
+        self.checks.setdefault("consuming", self.consuming_check)
 
     def register(self, name, check):
         self.checks[name] = check
@@ -60,6 +71,14 @@ class HealthChecks(SharedExtension):
             self._broker_checked_at = None
             raise DependencyUnavailable("broker unavailable")
         self._broker_checked_at = now
+
+    def consuming_check(self):
+        """Unavailable until the queue consumer's consumers are ready on the broker (nameko's own
+        signal, set once by the first ``on_consume_ready``; after a broken connection the broker
+        check says unavailable until the connection is back)."""
+        ready = self.queue_consumer._consumers_ready  # nameko keeps no public flag for it
+        if not ready.ready() or ready.has_exception():
+            raise DependencyUnavailable("not consuming yet")
 
     def report(self):
         results = {}
