@@ -172,8 +172,9 @@ def argument_rule_mismatches(amqp_uri, minter):
     cases = [
         ("hr may not grant admin", member("hr"), "hire", ["c", "new.one", "pw-123456789", ["admin"]], "Forbidden"),
         ("hr may not grant hr", member("hr"), "hire", ["c", "new.one", "pw-123456789", ["hr"]], "Forbidden"),
-        ("hr grants agent", member("hr"), "hire", ["c", "new.one", "pw-123456789", ["agent", "supervisor"]],
-         "allowed"),
+        ("hr may not grant supervisor", member("hr"), "hire", ["c", "new.one", "pw-123456789", ["agent", "supervisor"]],
+         "Forbidden"),
+        ("hr grants agent", member("hr"), "hire", ["c", "new.one", "pw-123456789", ["agent"]], "allowed"),
         ("admin grants auditor", member("admin"), "hire", ["c", "new.one", "pw-123456789", ["auditor"]], "allowed"),
         ("no raising one's own rights", member("admin", "m-self"), "set_roles", ["m-self", ["admin", "supervisor"]],
          "Forbidden"),

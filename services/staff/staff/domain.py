@@ -20,8 +20,10 @@ EDUCATION_LEVELS = (
 )
 ROLES = permissions.ROLES
 STATUSES = permissions.STATUSES
-#: the roles ``hr`` may grant when hiring; every other role is granted by an admin alone
-HR_GRANTABLE_ROLES = frozenset({"agent", "supervisor"})
+#: the roles ``hr`` may grant when hiring; every other role is granted by an admin alone, ``supervisor``
+#: included: a supervisor may reveal customer PII, so no one HR member may make (and, knowing its first
+#: password, be) an account that reads customer data
+HR_GRANTABLE_ROLES = frozenset({"agent"})
 #: roles whose rights ``admin`` does not hold (least privilege: reveals need a supervisor)
 ROLES_ADMIN_DOES_NOT_CARRY = frozenset({"supervisor"})
 TICKET_CATEGORIES = ("inquiry", "complaint", "after_sales", "repair")

@@ -21,7 +21,8 @@ def _raises_no_own_rights(caller, arguments):
         raise Forbidden("nobody may raise their own rights")
 
 
-GRANTABLE = Rule("`hr` grants `agent` and `supervisor` only; `hr`, `auditor`, `admin` by an admin alone",
+GRANTABLE = Rule("`hr` grants `agent` only; `supervisor` (who may reveal customer PII), `hr`, `auditor`, "
+                 "`admin` by an admin alone",
                  _grants_only_what_caller_may_grant)
 NOT_OWN_RIGHTS = Rule("nobody raises their own rights", _raises_no_own_rights)
 LAST_ADMIN = "the last active admin keeps `admin` and stays active"

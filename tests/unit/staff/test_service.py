@@ -109,17 +109,17 @@ def test_a_lapsed_acknowledgment_is_announced_once(world, admin):
         {"staff_id": staff_id, "expired_on": lapsed}]
 
 
-def test_hr_hires_agents_and_supervisors_only(world, admin):
+def test_hr_hires_agents_only(world, admin):
     hr_id = onboard(world, admin, "hr.one", ("hr",))
     hr = world.principal(hr_id)
     service = world.as_(hr)
     service.create_position(position("HR-POS"))
     candidate_id = service.apply("hr-pos", CANDIDATE)["candidate_id"]
     service.record_assessment(candidate_id, GOOD_SCORES)
-    for roles in (["admin"], ["agent", "hr"], ["auditor"]):
+    for roles in (["admin"], ["agent", "hr"], ["auditor"], ["supervisor"], ["agent", "supervisor"]):
         with pytest.raises(Forbidden):
             service.hire(candidate_id, "wang.wu", PASSWORD, roles)
-    assert service.hire(candidate_id, "wang.wu", PASSWORD, ["agent", "supervisor"])["status"] == "onboarding"
+    assert service.hire(candidate_id, "wang.wu", PASSWORD, ["agent"])["status"] == "onboarding"
 
 
 def test_the_last_active_admin_keeps_admin_and_stays_active(world, admin):
