@@ -22,6 +22,7 @@ from nameko.rpc import Rpc
 from sqlalchemy import exc as sa_exc
 
 from anchang_common import idempotency
+from anchang_common.broker import BROKER_ERRORS, settle
 from anchang_common.db import WorkerSessions, is_unavailable
 from anchang_common.errors import (
     EXPECTED_ERRORS,
@@ -36,7 +37,6 @@ from anchang_common.errors import (
 )
 from anchang_common.events import PendingEvents, already_processed, mark_processed, parse_envelope
 from anchang_common.gate import Gate
-from anchang_common.health import BROKER_ERRORS
 from anchang_common.metrics import observe_dependency, timed_dependency
 from anchang_common.revocation import CHANGED_IN_SESSION
 
@@ -288,16 +288,6 @@ def rpc(fn=None, **kwargs):
 
     kwargs.setdefault("expected_exceptions", EXPECTED_ERRORS)
     return AnchangRpc.decorator(**kwargs)(gated)
-
-
-def settle(action, message):
-    """``action(message)`` (ack or requeue). When the connection it came on is gone, the broker has
-    taken the message back already and gives it out again: nothing to do, and not an error that may
-    end the worker's thread (nameko would kill the container for it)."""
-    try:
-        action(message)
-    except BROKER_ERRORS as error:
-        log.warning("message left to the broker, its connection is gone: %s", type(error).__name__)
 
 
 def is_transient(error):

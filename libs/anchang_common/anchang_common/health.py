@@ -8,8 +8,6 @@ unavailable until the service's queue consumer has its consumers on the broker. 
 for readiness then never stops an old instance before the new one consumes."""
 import time
 
-import amqp.exceptions
-import kombu.exceptions
 from kombu import Connection
 from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
@@ -17,9 +15,6 @@ from nameko.messaging import QueueConsumer
 from anchang_common.config import AMQP_SSL, AMQP_URI, amqp_ssl
 from anchang_common.errors import DependencyUnavailable
 
-#: what kombu and amqp raise when the broker cannot be reached or the connection to it broke
-BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
-                 amqp.exceptions.RecoverableConnectionError, ConnectionError)
 BROKER_CHECK_TIMEOUT_SECONDS = 2
 BROKER_CHECK_CACHE_SECONDS = 5
 

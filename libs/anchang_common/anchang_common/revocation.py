@@ -30,11 +30,12 @@ from kombu import Queue
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.messaging import QueueConsumer
-from nameko.rpc import MethodProxy, ReplyListener
+from nameko.rpc import MethodProxy
+from sqlalchemy.dialects import postgresql, sqlite
 
-from anchang_common.calls import CallingContext, call_within, own_identity
+from anchang_common.broker import BROKER_ERRORS
+from anchang_common.calls import CallingContext, ReplyListener, call_within, own_identity
 from anchang_common.errors import DependencyUnavailable, Unauthenticated
-from anchang_common.health import BROKER_ERRORS
 from anchang_common.tables import token_versions
 from anchang_common.types import utcnow
 from anchang_common.vault import VaultConnection
@@ -167,14 +168,21 @@ def record_version(session, staff_id, version, announce=True):
     """Set ``staff_id``'s recorded version to exactly ``version``; if that changed it, this instance
     forgets what it held of the member once the worker commits (``entrypoints.WorkerScope`` reads
     ``CHANGED_IN_SESSION``), unless ``announce`` is false."""
-    changed = session.execute(sa.update(token_versions).where(
-        token_versions.c.staff_id == staff_id, token_versions.c.version != version)
-        .values(version=version, updated_at=utcnow())).rowcount
-    if not changed and stored_version(session, staff_id) is None:
-        session.execute(sa.insert(token_versions).values(staff_id=staff_id, version=version, updated_at=utcnow()))
-        changed = 1
+    changed = session.execute(_upsert_version(session.get_bind().dialect.name, staff_id, version)).rowcount
     if changed and announce:  # a sweep that finds every version as it was makes nobody ask again
         session.info.setdefault(CHANGED_IN_SESSION, set()).add(staff_id)
+
+
+def _upsert_version(dialect, staff_id, version):
+    """One statement that inserts the member's row or sets its version, touching nothing when it is
+    already ``version`` (no row counted then). Two workers recording a member's first version at
+    once meet in the database, which makes one wait for the other: an update-then-insert let both
+    insert, and the second failed on the key (found by the broker restart test on PostgreSQL)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(token_versions)
+    now = utcnow()
+    return insert.values(staff_id=staff_id, version=version, updated_at=now).on_conflict_do_update(
+        index_elements=[token_versions.c.staff_id], set_={"version": version, "updated_at": now},
+        where=token_versions.c.version != version)
 
 
 def record_versions(session, versions, asked, announce=True):
