@@ -29,6 +29,8 @@ IMPORT_ROWS, QUICK_IMPORT_ROWS = 10_000, 200
 EVENTS, QUICK_EVENTS = 2_000, 40
 FIELDS = ("name", "phone", "id_number", "address")
 EVENT_WAIT_SECONDS = 600
+#: the figures ``run`` measures (``python -m bench --only`` picks some)
+FIGURES = ("appraisal_event_throughput", "read_rpc", "ticket_scale_out", "vault_batching")
 
 
 def verdict(value, target, at_least=True):
@@ -91,26 +93,35 @@ def vault_encrypt_rate(vault, rows):
     return len(items) / (time.perf_counter() - started)
 
 
-def run(dialect, calls_per_caller, quick):
+def run(dialect, calls_per_caller, quick, only=FIGURES):
+    """The figures named in ``only`` (every one by default) on ``dialect``."""
     with bench_stack(dialect) as stack:
         seed_admin(stack.database("staff"), PASSWORD)
         seed_ticket(stack.database("ticket"))
         seed_default_template(stack.database("appraisal"))
         processes = [stack.start(name) for name in ("echo", "staff", "client_vault", "ticket", "appraisal")]
         stack.wait(*processes)
-        yield from _figures(stack, dialect, calls_per_caller, quick)
+        yield from _figures(stack, dialect, calls_per_caller, quick, only)
 
 
-def _figures(stack, dialect, calls_per_caller, quick):
+def _figures(stack, dialect, calls_per_caller, quick, only):
     amqp = stack.amqp_uri
     with ClusterRpcProxy({"AMQP_URI": amqp}) as proxy:
         session = proxy.staff.login("admin", PASSWORD)
     token, staff_id = session["token"], session["staff_id"]
-    events = QUICK_EVENTS if quick else EVENTS
-    rate = event_rate(amqp, stack.urls["appraisal"], ticket_events(staff_id, events))
-    yield {"figure": "appraisal_event_throughput", "database": dialect, "events": events,
-           "events_per_second": round(rate, 1)}
+    if "appraisal_event_throughput" in only:
+        events = QUICK_EVENTS if quick else EVENTS
+        rate = event_rate(amqp, stack.urls["appraisal"], ticket_events(staff_id, events))
+        yield {"figure": "appraisal_event_throughput", "database": dialect, "events": events,
+               "events_per_second": round(rate, 1)}
+    if {"read_rpc", "ticket_scale_out"} & set(only):
+        yield from _reads(stack, dialect, calls_per_caller, token, staff_id)
+    if "vault_batching" in only:
+        yield from _vault_batching(stack, dialect, quick, token)
 
+
+def _reads(stack, dialect, calls_per_caller, token, staff_id):
+    amqp = stack.amqp_uri
     today = utc_today().isoformat()
     with ClusterRpcProxy({"AMQP_URI": amqp}, context_data={CONTEXT_KEY: f"Bearer {token}"}, timeout=600) as proxy:
         client_id = proxy.client_vault.register_client(client_row(99_999_999))["client_id"]
@@ -143,6 +154,9 @@ def _figures(stack, dialect, calls_per_caller, quick):
            "two_instances_calls_per_second": two["calls_per_second"], "ratio": ratio, "target_ratio": SCALE_OUT,
            **verdict(ratio, SCALE_OUT)}
 
+
+def _vault_batching(stack, dialect, quick, token):
+    amqp = stack.amqp_uri
     rows = QUICK_IMPORT_ROWS if quick else IMPORT_ROWS
     vault = VaultClient({"ADDR": stack.vault.addr, "TOKEN": stack.tokens["client_vault"]}, "client_vault")
     vault_rate = vault_encrypt_rate(vault, rows)

@@ -13,7 +13,7 @@ from nameko.testing.services import entrypoint_waiter
 from anchang_common.db import make_engine
 from anchang_common.entrypoints import UnitOfWork, event_handler
 from anchang_common.vault import VaultClient, VaultRequestError
-from client_vault.crypto import PII_KEY, field_context
+from client_vault.crypto import PII_KEY, PiiCipher, field_context
 from tests.integration.test_staff import PASSWORD, hire_and_activate
 
 #: (staff_id, client_id) pairs with an open ticket assigned: what the stand-in ticket answers
@@ -237,6 +237,33 @@ def test_swapped_ciphertexts_decrypt_no_more(harness, people, dialect, vault_ser
             outcome = refused(lambda c=client_id, f=fields: proxy.client_vault.reveal(c, f, "follow_up"))
             assert outcome == "InternalError"
         assert proxy.client_vault.reveal(second, ["name"], "follow_up") == {"name": "李四"}
+
+
+def test_a_large_import_keeps_each_record_with_its_row_and_each_phone_once(
+        harness, people, dialect, vault_server, service_tokens):
+    """More rows than one Vault call takes, so the phone index and the encryption go in several
+    calls at once and rows are written while later ones are encrypted: every stored client decrypts,
+    under its own id, to the name and phone of one row, the first row of each phone."""
+    tokens, _ = people
+    rows = [profile(phone=phone_number(n), name=f"客户{n}") for n in range(1000)]
+    rows[700] = profile(phone=phone_number(3), name="重复")  # a later row of phone 3
+    with harness.rpc(tokens["agent"]) as proxy:
+        proxy.client_vault.register_client(profile(phone=phone_number(999), name="早已登记"))
+    with harness.rpc(tokens["supervisor"], timeout=120) as proxy:
+        result = proxy.client_vault.import_clients(rows)
+    assert (result["created"], result["existing"], result["rejected"]) == (998, 2, [])
+    engine = engine_of(harness.services["client_vault"])
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT id, name_ct, phone_ct, phone_index FROM clients")).all()
+    engine.dispose()
+    vault = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["client_vault"]}, "client_vault")
+    cipher = PiiCipher(vault)
+    plain = cipher.decrypt([(ciphertext, field_context(client_id, field)) for client_id, name, phone, _ in stored
+                            for field, ciphertext in (("name", name), ("phone", phone))])
+    names, phones = plain[0::2], plain[1::2]
+    expected = [(f"客户{n}", "+86" + phone_number(n)) for n in range(999) if n != 700]
+    assert sorted(zip(names, phones, strict=True)) == sorted([*expected, ("早已登记", "+86" + phone_number(999))])
+    assert cipher.blind_indexes(phones) == [index for *_, index in stored]  # each indexed by its own phone
 
 
 def test_rotate_rewrap_raise_min_decryption_version_everyone_reads_back(

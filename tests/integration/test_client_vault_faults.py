@@ -1,7 +1,8 @@
 """client_vault when things break: Vault stopped during registration and import (nothing written,
-``DependencyUnavailable``, recovery by itself), and a rewrap interrupted half-way that resumes where
-it stopped (the service's methods with nameko's ``worker_factory`` over the real storage, on each
-dialect, and the real Vault whose rewrap fails after one batch, as when the process dies)."""
+``DependencyUnavailable``, recovery by itself), an import whose Vault fails after some of its rows
+were written (all rolled back), and a rewrap interrupted half-way that resumes where it stopped (the
+service's methods with nameko's ``worker_factory`` over the real storage, on each dialect, and the
+real Vault whose rewrap fails after one batch, as when the process dies)."""
 import pytest
 import sqlalchemy as sa
 from nameko.exceptions import RemoteError
@@ -13,7 +14,7 @@ from anchang_common.db import make_engine
 from anchang_common.errors import DependencyUnavailable
 from anchang_common.testing.doubles import AuthDouble, EventsDouble, UnitOfWorkDouble
 from anchang_common.vault import VaultClient
-from client_vault.crypto import PII_KEY, PiiCipher
+from client_vault.crypto import PII_KEY, RECORDS_PER_CALL, PiiCipher
 from client_vault.permissions import PERMISSIONS
 from client_vault.service import Service
 from client_vault.settings import Settings
@@ -125,4 +126,57 @@ def test_an_interrupted_rewrap_resumes_where_it_stopped(database_url, vault_serv
         for n, client_id in enumerate(ids):
             stored = ClientStorage(session).client(client_id)
             assert cipher.decrypt_fields(client_id, stored.ciphertexts)["name"] == f"客户{n}"
+    engine.dispose()
+
+
+class VaultGoneAfter:
+    """The real Vault client whose ``encrypt_batch`` fails from its ``calls``-th call on, as when
+    Vault goes away in the middle of an import."""
+
+    def __init__(self, client, calls):
+        self.client, self.calls, self.made = client, calls, 0
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def encrypt_batch(self, key, items):
+        self.made += 1
+        if self.made >= self.calls:
+            raise DependencyUnavailable("vault unavailable")
+        return self.client.encrypt_batch(key, items)
+
+
+class WrittenChunks(ClientStorage):
+    """The real storage, counting the rows ``add_clients`` wrote."""
+
+    written = 0
+
+    def add_clients(self, records, created_by):
+        inserted = super().add_clients(records, created_by)
+        WrittenChunks.written += len(inserted)
+        return inserted
+
+
+def test_a_vault_failure_on_a_later_chunk_of_an_import_writes_nothing(database_url, vault_server, service_tokens):
+    """Rows are written chunk by chunk while Vault encrypts the next: a Vault call failing after some
+    chunks were written rolls them back with the rest; the same import then goes through whole."""
+    url = database_url("client_vault")
+    engine = make_engine(url)
+    vault = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["client_vault"]}, "client_vault")
+    rows = [profile(phone=phone_number(n), name=f"客户{n}") for n in range(RECORDS_PER_CALL * 12)]
+    with Session(engine, expire_on_commit=False) as session:
+        auth, events = AuthDouble(ADMIN), EventsDouble()
+
+        def worker(client):
+            return worker_factory(Service, store=WrittenChunks(session), pii=PiiCipher(client), auth=auth,
+                                  events=events, settings=Settings(),
+                                  unit_of_work=UnitOfWorkDouble(session, auth.caller, events, PERMISSIONS))
+        WrittenChunks.written = 0
+        with pytest.raises(DependencyUnavailable):
+            worker(VaultGoneAfter(vault, calls=10)).import_clients(rows)
+        assert WrittenChunks.written >= 2 * RECORDS_PER_CALL  # rows had been written when Vault failed
+        assert session.execute(sa.text("SELECT count(*) FROM clients")).scalar() == 0
+
+        assert worker(vault).import_clients(rows)["created"] == len(rows)
+    assert count_clients(url) == len(rows)
     engine.dispose()

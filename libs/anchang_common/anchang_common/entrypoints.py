@@ -245,9 +245,24 @@ def _refuse_nul(arguments):
             for index, item in enumerate(value):
                 walk(item, f"{path}[{index}]")
     for name, value in arguments.items():
-        walk(value, name)
+        if _holds_nul(value):  # the paths are spelled out only then: a bulk argument is walked once
+            walk(value, name)
     if errors:
         raise ValidationError(errors)
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (isinstance(key, str) and "\x00" in key) or _holds_nul(item):
+                return True
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if _holds_nul(item):
+                return True
+    return False
 
 
 class AnchangRpc(Rpc):

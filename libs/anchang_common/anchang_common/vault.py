@@ -50,7 +50,12 @@ def unb64(text):
 
 
 class VaultClient:
-    """Transit operations on Anchang's keys. One instance per service container, shared by its workers."""
+    """Transit operations on Anchang's keys. One instance per service container, shared by its workers.
+
+    Safe to call from several green threads at once (workers, and the concurrent batches of one bulk
+    operation): requests' connection pool (urllib3) lends each request a connection of its own, and
+    under eventlet's monkey-patching (``nameko run`` patches before this is built) the pool's queue
+    and the token lock below are green, so a call waiting on Vault never blocks another."""
 
     def __init__(self, config, service_name):
         self.addr = config["ADDR"]

@@ -4,8 +4,12 @@ context binds each ciphertext to its client and field (``client/<id>/<field>``, 
 phone indexed by Vault's HMAC (``anchang-phone-index``) of its E.164 form.
 
 Every operation on many values is one ``batch_input`` call; all fields of a record go in one call.
+The calls of one bulk operation (an import's phone index and encryption) run a few at a time.
 """
 import re
+
+import eventlet
+from eventlet.semaphore import Semaphore
 
 from anchang_common.vault import Vault, VaultRequestError
 
@@ -17,6 +21,9 @@ ITEMS_PER_CALL = 240
 HMAC_INPUTS_PER_CALL = 480
 #: records per Vault call in bulk encryption: each record's (up to 4) fields stay in one call
 RECORDS_PER_CALL = ITEMS_PER_CALL // 4
+#: Vault calls of one bulk operation under way at once: enough to keep Vault busy while this process
+#: builds requests and writes rows, few enough not to crowd a small machine (two cores)
+CONCURRENT_CALLS = 4
 _VERSION = re.compile(r"vault:v([0-9]+):")
 
 
@@ -44,6 +51,41 @@ def oldest_version(ciphertexts):
     return min(key_version(c) for c in ciphertexts if c)
 
 
+def _chunks(values, size):
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
+def _in_order(call, chunks):
+    """Yields ``call(chunk)`` of each chunk, in order, the calls running ``CONCURRENT_CALLS`` at a
+    time and ahead of the consumer. A failure is raised in its turn; then, as when the consumer
+    stops early, no further call starts and those under way are waited for (their results dropped),
+    so no call outlives the operation."""
+    if len(chunks) <= 1:
+        yield from (call(chunk) for chunk in chunks)
+        return
+    slots, stopped = Semaphore(CONCURRENT_CALLS), []
+
+    def run(chunk):
+        with slots:  # eventlet's semaphore is FIFO: the calls start in order
+            if stopped:
+                return None, None
+            try:
+                return call(chunk), None
+            except Exception as error:  # raised by the consumer: the hub would print it with a traceback
+                return None, error
+    threads = [eventlet.spawn(run, chunk) for chunk in chunks]
+    try:
+        for thread in threads:
+            result, error = thread.wait()
+            if error is not None:
+                raise error
+            yield result
+    finally:
+        stopped.append(True)
+        for thread in threads:
+            thread.wait()
+
+
 class PiiCipher:
     """The transit operations of client_vault over the service's ``VaultClient``."""
 
@@ -52,26 +94,32 @@ class PiiCipher:
 
     def blind_indexes(self, phones):
         """Vault's HMAC of each E.164 phone, in order."""
-        indexes = []
-        for start in range(0, len(phones), HMAC_INPUTS_PER_CALL):
-            chunk = phones[start:start + HMAC_INPUTS_PER_CALL]
-            indexes.extend(self.vault.hmac_batch(PHONE_INDEX_KEY, [p.encode() for p in chunk]))
-        return indexes
+        def index(chunk):
+            return self.vault.hmac_batch(PHONE_INDEX_KEY, [phone.encode() for phone in chunk])
+        return [value for indexes in _in_order(index, _chunks(phones, HMAC_INPUTS_PER_CALL)) for value in indexes]
 
-    def encrypt_records(self, records):
-        """``records``: ``[(client_id, {field: plaintext})]`` -> ``[{field: ciphertext}]``, in order,
-        ``RECORDS_PER_CALL`` records per Vault call."""
-        encrypted = []
-        for start in range(0, len(records), RECORDS_PER_CALL):
-            chunk = records[start:start + RECORDS_PER_CALL]
-            items = [(value.encode(), field_context(client_id, field))
-                     for client_id, fields in chunk for field, value in fields.items()]
-            ciphertexts = iter(self.vault.encrypt_batch(PII_KEY, items))
-            encrypted.extend({field: next(ciphertexts) for field in fields} for _, fields in chunk)
-        return encrypted
+    def encrypt_in_chunks(self, records, size):
+        """``records``: ``[(client_id, {field: plaintext})]``; yields them encrypted, ``[(client_id,
+        {field: ciphertext})]``, in order and ``size`` records at a time (the last chunk may be
+        shorter), ``RECORDS_PER_CALL`` records per Vault call. The calls run ahead of the consumer: a
+        chunk can be stored while Vault encrypts the next ones."""
+        chunk = []
+        for encrypted in _in_order(self._encrypt_call, _chunks(records, RECORDS_PER_CALL)):
+            chunk.extend(encrypted)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _encrypt_call(self, records):
+        items = [(value.encode(), field_context(client_id, field))
+                 for client_id, fields in records for field, value in fields.items()]
+        ciphertexts = iter(self.vault.encrypt_batch(PII_KEY, items))
+        return [(client_id, {field: next(ciphertexts) for field in fields}) for client_id, fields in records]
 
     def encrypt_record(self, client_id, fields):
-        return self.encrypt_records([(client_id, fields)])[0]
+        return self._encrypt_call([(client_id, fields)])[0][1]
 
     def encrypt_note(self, client_id, note_id, text):
         return self.vault.encrypt_batch(PII_KEY, [(text.encode(), note_context(client_id, note_id))])[0]

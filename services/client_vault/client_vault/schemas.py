@@ -36,8 +36,9 @@ def normalise_phone(value):
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:
         return None
-    if (number.country_code != 86 or not phonenumbers.is_valid_number_for_region(number, "CN")
-            or phonenumbers.number_type(number) not in _MOBILE):
+    # number_type is UNKNOWN for a number invalid in CN: it checks what is_valid_number_for_region
+    # would (country code 86 is CN alone), at half the cost of both (a bulk import's hot path)
+    if number.country_code != 86 or phonenumbers.number_type(number) not in _MOBILE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -75,18 +75,15 @@ class ClientStorage:
 
     def add_clients(self, records, created_by):
         """Bulk insert of ``[(client_id, phone_index, ciphertexts, profile)]``, skipping phones that
-        exist by now; returns the set of client ids inserted."""
+        exist by now; returns the set of client ids inserted. A Core insert with ``RETURNING``, so
+        SQLAlchemy sends it as multi-row statements (insertmanyvalues, up to 1000 rows each): without
+        ``RETURNING``, PostgreSQL's ``ON CONFLICT`` would go one row per round trip."""
         if not records:
             return set()
+        table = Client.__table__
         values = [_client_values(cid, index, cts, profile, created_by) for cid, index, cts, profile in records]
-        for start in range(0, len(values), 1000):
-            self.session.execute(self._insert(Client).on_conflict_do_nothing(index_elements=["phone_index"]),
-                                 values[start:start + 1000])
-        ids = [record[0] for record in records]
-        inserted = set()
-        for start in range(0, len(ids), 1000):
-            inserted.update(self.session.scalars(sa.select(Client.id).where(Client.id.in_(ids[start:start + 1000]))))
-        return inserted
+        statement = self._insert(table).on_conflict_do_nothing(index_elements=["phone_index"]).returning(table.c.id)
+        return set(self.session.scalars(statement, values))
 
     def client_ids_by_index(self, phone_indexes):
         """``{phone_index: client_id}`` of the indexes already stored."""

@@ -2,6 +2,7 @@
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import phonenumbers
 import pytest
 
 from anchang_common.errors import ValidationError
@@ -21,6 +22,18 @@ def test_mainland_mobiles_are_normalised_to_e164(written):
                                      13800138000])
 def test_anything_else_is_not_a_mobile(written):
     assert schemas.normalise_phone(written) is None
+
+
+def test_a_mobile_is_what_phonenumbers_calls_a_valid_cn_mobile():
+    """``normalise_phone`` leaves out ``is_valid_number_for_region`` (its ``number_type`` check implies
+    it): the same verdict on every 3-digit prefix, written bare, with +86 and as a landline."""
+    mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    for prefix in range(100, 1000):
+        for written in (f"{prefix}00138000", f"{prefix}0013800", f"+86 {prefix}0013800", f"0{prefix}1234567"):
+            number = phonenumbers.parse(written, "CN")
+            valid = (number.country_code == 86 and phonenumbers.is_valid_number_for_region(number, "CN")
+                     and phonenumbers.number_type(number) in mobile)
+            assert (schemas.normalise_phone(written) is not None) == valid, written
 
 
 def test_id_numbers_need_a_real_birth_date_and_check_digit():
