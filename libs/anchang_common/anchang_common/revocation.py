@@ -32,6 +32,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.messaging import QueueConsumer
 from nameko.rpc import MethodProxy
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from anchang_common.broker import BROKER_ERRORS
 from anchang_common.calls import CallingContext, ReplyListener, call_within, own_identity
@@ -167,8 +168,9 @@ def known_staff_ids(session):
 def record_version(session, staff_id, version, announce=True):
     """Set ``staff_id``'s recorded version to exactly ``version``; if that changed it, this instance
     forgets what it held of the member once the worker commits (``entrypoints.WorkerScope`` reads
-    ``CHANGED_IN_SESSION``), unless ``announce`` is false."""
-    changed = session.execute(_upsert_version(session.get_bind().dialect.name, staff_id, version)).rowcount
+    ``CHANGED_IN_SESSION``), unless ``announce`` is false. ``session``: an ORM session or a connection."""
+    dialect = (session.get_bind() if isinstance(session, Session) else session).dialect.name
+    changed = session.execute(_upsert_version(dialect, staff_id, version)).rowcount
     if changed and announce:  # a sweep that finds every version as it was makes nobody ask again
         session.info.setdefault(CHANGED_IN_SESSION, set()).add(staff_id)
 
