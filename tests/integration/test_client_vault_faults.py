@@ -95,16 +95,19 @@ class InterruptedVault:
 ADMIN = Principal(staff_id="admin0", username="admin", roles=("admin",), status="active", version=1)
 
 
+def admin_worker(session, store, vault):
+    """The service layer as the admin, over ``store`` and a cipher on ``vault`` (real or failing)."""
+    auth, events = AuthDouble(ADMIN), EventsDouble()
+    return worker_factory(Service, store=store, pii=PiiCipher(vault), auth=auth, events=events,
+                          settings=Settings(), unit_of_work=UnitOfWorkDouble(session, auth.caller, events, PERMISSIONS))
+
+
 def test_an_interrupted_rewrap_resumes_where_it_stopped(database_url, vault_server, service_tokens):
     engine = make_engine(database_url("client_vault"))
     vault = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["client_vault"]}, "client_vault")
     with Session(engine, expire_on_commit=False) as session:
-        auth, events = AuthDouble(ADMIN), EventsDouble()
-
         def worker(client):
-            return worker_factory(Service, store=ClientStorage(session), pii=PiiCipher(client), auth=auth,
-                                  events=events, settings=Settings(),
-                                  unit_of_work=UnitOfWorkDouble(session, auth.caller, events, PERMISSIONS))
+            return admin_worker(session, ClientStorage(session), client)
         ids = [worker(vault).register_client(profile(phone=phone_number(n), name=f"客户{n}"))["client_id"]
                for n in range(5)]
         newest = worker(vault).rotate_key()["key_version"]
@@ -165,12 +168,8 @@ def test_a_vault_failure_on_a_later_chunk_of_an_import_writes_nothing(database_u
     vault = VaultClient({"ADDR": vault_server.addr, "TOKEN": service_tokens["client_vault"]}, "client_vault")
     rows = [profile(phone=phone_number(n), name=f"客户{n}") for n in range(RECORDS_PER_CALL * 12)]
     with Session(engine, expire_on_commit=False) as session:
-        auth, events = AuthDouble(ADMIN), EventsDouble()
-
         def worker(client):
-            return worker_factory(Service, store=WrittenChunks(session), pii=PiiCipher(client), auth=auth,
-                                  events=events, settings=Settings(),
-                                  unit_of_work=UnitOfWorkDouble(session, auth.caller, events, PERMISSIONS))
+            return admin_worker(session, WrittenChunks(session), client)
         WrittenChunks.written = 0
         with pytest.raises(DependencyUnavailable):
             worker(VaultGoneAfter(vault, calls=10)).import_clients(rows)
